@@ -1,0 +1,325 @@
+// Package models holds the plugin's public contract: the data-source settings
+// and the query models. src/types.ts mirrors this package by hand; change both
+// together (and the CHANGELOG), since users write these names into
+// provisioning files, dashboards and alert rules.
+package models
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
+)
+
+// OVH authentication methods (jsonData.ovhAuthMethod).
+const (
+	OVHAuthKeys   = "keys"
+	OVHAuthOAuth2 = "oauth2"
+)
+
+// OnApp API flavours (jsonData.onappApi).
+const (
+	OnAppAPILegacy  = "legacy"  // GET /cdn_resources/bandwidth.json (OnApp ≤ 5.5)
+	OnAppAPIReports = "reports" // GET /cdn/reports/bandwidth_statistics (OnApp ≥ 5.6)
+)
+
+// Defaults of the tuning settings.
+const (
+	DefaultTimeout              = 30 * time.Second
+	DefaultMaxPages             = 200
+	DefaultOVHRequestsPerMinute = 60
+	// DefaultMaxResponseBytes caps one upstream answer (a year of Pulse logs
+	// at the largest page size stays far below it).
+	DefaultMaxResponseBytes = 64 << 20
+)
+
+// Settings is a data source's configuration: jsonData and the decrypted
+// secureJsonData together. Each source is optional.
+type Settings struct {
+	OVH   OVHSettings
+	OnApp OnAppSettings
+	Pulse PulseSettings
+
+	// Timeout bounds one upstream call (jsonData.timeoutSeconds).
+	Timeout time.Duration
+	// CacheTTL overrides every source's default cache lifetime when > 0
+	// (jsonData.cacheTTLSeconds); a negative value turns the cache off.
+	CacheTTL time.Duration
+	// MaxPages caps the pages read for one paginated Pulse report.
+	MaxPages int
+	// OVHRequestsPerMinute is the rate guard per OVH credential.
+	OVHRequestsPerMinute int
+	// MaxResponseBytes caps one upstream answer (jsonData.maxResponseBytes).
+	MaxResponseBytes int64
+}
+
+// OVHSettings configures the Telephony QoS source.
+type OVHSettings struct {
+	// Endpoint is one of the go-ovh endpoint names or a full base URL.
+	Endpoint       string
+	AuthMethod     string
+	ApplicationKey string
+	ClientID       string
+	// TokenURL is the OAuth2 token URL for a custom base URL.
+	TokenURL string
+
+	ApplicationSecret string
+	ConsumerKey       string
+	ClientSecret      string
+}
+
+// OnAppSettings configures the CDN bandwidth source.
+type OnAppSettings struct {
+	URL      string
+	User     string
+	API      string
+	TimeZone string
+	APIKey   string
+}
+
+// PulseSettings configures the Usage source.
+type PulseSettings struct {
+	URL   string
+	Token string
+}
+
+// jsonData is the wire form of the non-secret settings. Numbers are accepted
+// as JSON numbers or numeric strings, since hand-written provisioning files
+// often quote them.
+type jsonData struct {
+	OVHEndpoint          string     `json:"ovhEndpoint"`
+	OVHAuthMethod        string     `json:"ovhAuthMethod"`
+	OVHApplicationKey    string     `json:"ovhApplicationKey"`
+	OVHClientID          string     `json:"ovhClientId"`
+	OVHTokenURL          string     `json:"ovhTokenUrl"`
+	OnAppURL             string     `json:"onappUrl"`
+	OnAppUser            string     `json:"onappUser"`
+	OnAppAPI             string     `json:"onappApi"`
+	OnAppTimeZone        string     `json:"onappTimeZone"`
+	PulseURL             string     `json:"pulseUrl"`
+	TimeoutSeconds       flexNumber `json:"timeoutSeconds"`
+	CacheTTLSeconds      flexNumber `json:"cacheTTLSeconds"`
+	MaxPages             flexNumber `json:"maxPages"`
+	OVHRequestsPerMinute flexNumber `json:"ovhRequestsPerMinute"`
+	MaxResponseBytes     flexNumber `json:"maxResponseBytes"`
+}
+
+// LoadSettings reads a data source's settings and checks every configured
+// source for completeness and well-formed URLs. Errors name the setting key
+// and never contain a secret value.
+func LoadSettings(s backend.DataSourceInstanceSettings) (*Settings, error) {
+	var jd jsonData
+	if len(s.JSONData) > 0 {
+		if err := json.Unmarshal(s.JSONData, &jd); err != nil {
+			return nil, fmt.Errorf("invalid data source settings (jsonData): %w", err)
+		}
+	}
+	sec := s.DecryptedSecureJSONData
+	out := &Settings{
+		OVH: OVHSettings{
+			Endpoint:          strings.TrimSpace(jd.OVHEndpoint),
+			AuthMethod:        strings.TrimSpace(jd.OVHAuthMethod),
+			ApplicationKey:    strings.TrimSpace(jd.OVHApplicationKey),
+			ClientID:          strings.TrimSpace(jd.OVHClientID),
+			TokenURL:          strings.TrimSpace(jd.OVHTokenURL),
+			ApplicationSecret: sec["ovhApplicationSecret"],
+			ConsumerKey:       sec["ovhConsumerKey"],
+			ClientSecret:      sec["ovhClientSecret"],
+		},
+		OnApp: OnAppSettings{
+			URL:      strings.TrimSpace(jd.OnAppURL),
+			User:     strings.TrimSpace(jd.OnAppUser),
+			API:      strings.TrimSpace(jd.OnAppAPI),
+			TimeZone: strings.TrimSpace(jd.OnAppTimeZone),
+			APIKey:   sec["onappApiKey"],
+		},
+		Pulse: PulseSettings{
+			URL:   strings.TrimSpace(jd.PulseURL),
+			Token: sec["pulseToken"],
+		},
+		Timeout:              seconds(jd.TimeoutSeconds, DefaultTimeout),
+		MaxPages:             jd.MaxPages.intOr(DefaultMaxPages),
+		OVHRequestsPerMinute: jd.OVHRequestsPerMinute.intOr(DefaultOVHRequestsPerMinute),
+		MaxResponseBytes:     int64(jd.MaxResponseBytes.intOr(DefaultMaxResponseBytes)),
+	}
+	if jd.CacheTTLSeconds.set {
+		out.CacheTTL = time.Duration(jd.CacheTTLSeconds.v * float64(time.Second))
+		if jd.CacheTTLSeconds.v == 0 {
+			out.CacheTTL = -1 // an explicit 0 turns the cache off
+		}
+	}
+	if out.OVH.AuthMethod == "" {
+		out.OVH.AuthMethod = OVHAuthKeys
+	}
+	if out.OVH.Endpoint == "" && out.OVH.anyCredential() {
+		out.OVH.Endpoint = "ovh-eu"
+	}
+	if out.OnApp.API == "" {
+		out.OnApp.API = OnAppAPILegacy
+	}
+	if out.OnApp.TimeZone == "" {
+		out.OnApp.TimeZone = "UTC"
+	}
+	if err := out.validate(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (s *Settings) validate() error {
+	switch {
+	case s.Timeout <= 0:
+		return fmt.Errorf("timeoutSeconds must be positive")
+	case s.MaxPages <= 0:
+		return fmt.Errorf("maxPages must be positive")
+	case s.OVHRequestsPerMinute <= 0:
+		return fmt.Errorf("ovhRequestsPerMinute must be positive")
+	case s.MaxResponseBytes <= 0:
+		return fmt.Errorf("maxResponseBytes must be positive")
+	}
+	if s.OVH.AuthMethod != OVHAuthKeys && s.OVH.AuthMethod != OVHAuthOAuth2 {
+		return fmt.Errorf("ovhAuthMethod must be %q or %q, not %q", OVHAuthKeys, OVHAuthOAuth2, s.OVH.AuthMethod)
+	}
+	if s.OVH.Endpoint != "" && strings.Contains(s.OVH.Endpoint, "/") {
+		if err := checkBaseURL("ovhEndpoint", s.OVH.Endpoint); err != nil {
+			return err
+		}
+	}
+	if s.OVH.TokenURL != "" {
+		if err := checkBaseURL("ovhTokenUrl", s.OVH.TokenURL); err != nil {
+			return err
+		}
+	}
+	if s.OnApp.URL != "" {
+		if err := checkBaseURL("onappUrl", s.OnApp.URL); err != nil {
+			return err
+		}
+	}
+	if s.OnApp.API != OnAppAPILegacy && s.OnApp.API != OnAppAPIReports {
+		return fmt.Errorf("onappApi must be %q or %q, not %q", OnAppAPILegacy, OnAppAPIReports, s.OnApp.API)
+	}
+	if _, err := time.LoadLocation(s.OnApp.TimeZone); err != nil {
+		return fmt.Errorf("onappTimeZone %q is not an IANA time zone name (e.g. UTC, Europe/Paris)", s.OnApp.TimeZone)
+	}
+	if s.Pulse.URL != "" {
+		if err := checkBaseURL("pulseUrl", s.Pulse.URL); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Configured reports whether any OVH setting was given.
+func (o OVHSettings) Configured() bool { return o.Endpoint != "" || o.anyCredential() }
+
+func (o OVHSettings) anyCredential() bool {
+	return o.ApplicationKey != "" || o.ApplicationSecret != "" || o.ConsumerKey != "" ||
+		o.ClientID != "" || o.ClientSecret != ""
+}
+
+// Missing lists the settings keys a configured OVH source still lacks.
+func (o OVHSettings) Missing() []string {
+	var m []string
+	if o.AuthMethod == OVHAuthOAuth2 {
+		m = appendIfEmpty(m, o.ClientID, "ovhClientId")
+		m = appendIfEmpty(m, o.ClientSecret, "ovhClientSecret")
+		return m
+	}
+	m = appendIfEmpty(m, o.ApplicationKey, "ovhApplicationKey")
+	m = appendIfEmpty(m, o.ApplicationSecret, "ovhApplicationSecret")
+	m = appendIfEmpty(m, o.ConsumerKey, "ovhConsumerKey")
+	return m
+}
+
+// Configured reports whether any OnApp setting was given.
+func (o OnAppSettings) Configured() bool { return o.URL != "" || o.User != "" || o.APIKey != "" }
+
+// Missing lists the settings keys a configured OnApp source still lacks.
+func (o OnAppSettings) Missing() []string {
+	var m []string
+	m = appendIfEmpty(m, o.URL, "onappUrl")
+	m = appendIfEmpty(m, o.User, "onappUser")
+	m = appendIfEmpty(m, o.APIKey, "onappApiKey")
+	return m
+}
+
+// Configured reports whether any Pulse setting was given.
+func (p PulseSettings) Configured() bool { return p.URL != "" || p.Token != "" }
+
+// Missing lists the settings keys a configured Pulse source still lacks.
+func (p PulseSettings) Missing() []string {
+	var m []string
+	m = appendIfEmpty(m, p.URL, "pulseUrl")
+	m = appendIfEmpty(m, p.Token, "pulseToken")
+	return m
+}
+
+// Secrets returns every secret value of the settings, for log and error
+// scrubbing and for the tests that prove none leaks.
+func (s *Settings) Secrets() []string {
+	var out []string
+	for _, v := range []string{s.OVH.ApplicationSecret, s.OVH.ConsumerKey, s.OVH.ClientSecret, s.OnApp.APIKey, s.Pulse.Token} {
+		if v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func appendIfEmpty(list []string, v, key string) []string {
+	if v == "" {
+		return append(list, key)
+	}
+	return list
+}
+
+func checkBaseURL(key, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%s must be an absolute http(s) URL such as https://api.example.com, not %q", key, raw)
+	}
+	if u.User != nil {
+		return fmt.Errorf("%s must not carry credentials; use the secret fields", key)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("%s must not have a query string or fragment", key)
+	}
+	return nil
+}
+
+func seconds(n flexNumber, def time.Duration) time.Duration {
+	if !n.set {
+		return def
+	}
+	return time.Duration(n.v * float64(time.Second))
+}
+
+// flexNumber accepts a JSON number, a numeric string, an empty string or null.
+type flexNumber struct {
+	v   float64
+	set bool
+}
+
+func (n *flexNumber) UnmarshalJSON(b []byte) error {
+	s := strings.TrimSpace(string(b))
+	if s == "null" || s == `""` {
+		return nil
+	}
+	s = strings.Trim(s, `"`)
+	var f float64
+	if err := json.Unmarshal([]byte(s), &f); err != nil {
+		return fmt.Errorf("%s is not a number", string(b))
+	}
+	n.v, n.set = f, true
+	return nil
+}
+
+func (n flexNumber) intOr(def int) int {
+	if !n.set {
+		return def
+	}
+	return int(n.v)
+}

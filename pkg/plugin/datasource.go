@@ -1,0 +1,164 @@
+// Package plugin is the data-source instance Grafana talks to: it builds one
+// source per configured upstream, dispatches queries by query type, checks
+// health and serves the resource routes of the editors and variables.
+package plugin
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
+	"github.com/grafana/grafana-plugin-sdk-go/backend/datasource"
+	"github.com/grafana/grafana-plugin-sdk-go/backend/instancemgmt"
+	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
+	"github.com/grafana/grafana-plugin-sdk-go/backend/resource/httpadapter"
+
+	"github.com/opsdeck/servicestats/pkg/models"
+	"github.com/opsdeck/servicestats/pkg/source"
+	"github.com/opsdeck/servicestats/pkg/upstream"
+)
+
+var (
+	_ backend.QueryDataHandler      = (*Datasource)(nil)
+	_ backend.CheckHealthHandler    = (*Datasource)(nil)
+	_ backend.CallResourceHandler   = (*Datasource)(nil)
+	_ instancemgmt.InstanceDisposer = (*Datasource)(nil)
+)
+
+// maxConcurrentQueries bounds the queries of one request answered at once;
+// each source bounds its own upstream fan-out below that.
+const maxConcurrentQueries = 8
+
+// Datasource is one configured Service Stats data source.
+type Datasource struct {
+	slots     []*slot
+	queries   *datasource.QueryTypeMux
+	resources backend.CallResourceHandler
+	secrets   []string
+	logger    log.Logger
+}
+
+// slot is one source of the data source: built, not configured, or broken.
+type slot struct {
+	spec       sourceSpec
+	configured bool          // any of the source's settings is given
+	src        source.Source // nil when not configured or not buildable
+	reason     string        // why src is nil, in plain words
+}
+
+// NewDatasource builds an instance from its settings. Settings that cannot
+// be read fail the instance (Grafana shows the error on every request); a
+// source whose own settings are incomplete only fails that source.
+func NewDatasource(_ context.Context, settings backend.DataSourceInstanceSettings) (instancemgmt.Instance, error) {
+	return newDatasource(settings, sourceSpecs)
+}
+
+func newDatasource(settings backend.DataSourceInstanceSettings, specs []sourceSpec) (*Datasource, error) {
+	cfg, err := models.LoadSettings(settings)
+	if err != nil {
+		return nil, err
+	}
+	logger := log.DefaultLogger.With("datasource", settings.UID)
+	deps := source.Deps{Logger: logger, InstanceID: fmt.Sprintf("%d/%s/%d", settings.ID, settings.UID, settings.Updated.UnixNano())}
+	d := &Datasource{secrets: cfg.Secrets(), logger: logger}
+	for _, spec := range specs {
+		d.slots = append(d.slots, spec.build(cfg, deps))
+	}
+	d.queries = datasource.NewQueryTypeMux()
+	resources := http.NewServeMux()
+	for _, s := range d.slots {
+		d.queries.HandleFunc(s.spec.queryType, d.answer(s))
+		resources.Handle("/"+s.spec.resourcePrefix+"/", http.StripPrefix("/"+s.spec.resourcePrefix, s.resourceHandler()))
+	}
+	d.queries.HandleFunc("", d.unknownQueryType)
+	d.resources = httpadapter.New(resources)
+	return d, nil
+}
+
+// Dispose releases every source's connections when the settings change.
+func (d *Datasource) Dispose() {
+	for _, s := range d.slots {
+		if s.src != nil {
+			s.src.Dispose()
+		}
+	}
+}
+
+// QueryData answers a request's queries, each on its own: one query's
+// failure never fails its siblings.
+func (d *Datasource) QueryData(ctx context.Context, req *backend.QueryDataRequest) (*backend.QueryDataResponse, error) {
+	resp, err := d.queries.QueryData(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	for refID, r := range resp.Responses {
+		if r.Error != nil {
+			if clean := upstream.Scrub(r.Error.Error(), d.secrets); clean != r.Error.Error() {
+				r.Error = fmt.Errorf("%s", clean)
+				resp.Responses[refID] = r
+			}
+		}
+	}
+	return resp, nil
+}
+
+// answer returns the query-type handler of one source: every query of the
+// request is answered concurrently, within a bound.
+func (d *Datasource) answer(s *slot) backend.QueryDataHandlerFunc {
+	return func(ctx context.Context, req *backend.QueryDataRequest) (*backend.QueryDataResponse, error) {
+		out := backend.NewQueryDataResponse()
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, maxConcurrentQueries)
+		for _, q := range req.Queries {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				var r backend.DataResponse
+				if s.src == nil {
+					r = backend.ErrDataResponseWithSource(backend.StatusBadRequest, backend.ErrorSourceDownstream, s.reason)
+				} else {
+					r = s.src.HandleQuery(ctx, q)
+				}
+				mu.Lock()
+				out.Responses[q.RefID] = r
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		return out, nil
+	}
+}
+
+func (d *Datasource) unknownQueryType(_ context.Context, req *backend.QueryDataRequest) (*backend.QueryDataResponse, error) {
+	out := backend.NewQueryDataResponse()
+	for _, q := range req.Queries {
+		msg := fmt.Sprintf("unknown queryType %q: expected one of %s", q.QueryType, strings.Join(models.QueryTypes, ", "))
+		if q.QueryType == "" {
+			msg = "the query has no queryType: expected one of " + strings.Join(models.QueryTypes, ", ")
+		}
+		out.Responses[q.RefID] = backend.ErrDataResponseWithSource(backend.StatusBadRequest, backend.ErrorSourceDownstream, msg)
+	}
+	return out, nil
+}
+
+// CallResource serves the editors' and variables' resource routes.
+func (d *Datasource) CallResource(ctx context.Context, req *backend.CallResourceRequest, sender backend.CallResourceResponseSender) error {
+	return d.resources.CallResource(ctx, req, sender)
+}
+
+func (s *slot) resourceHandler() http.Handler {
+	if s.src == nil {
+		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			source.WriteError(w, http.StatusBadRequest, s.reason)
+		})
+	}
+	return s.src.Resources()
+}
+
+// ID is the plugin id, as in src/plugin.json.
+const ID = "opsdeck-servicestats-datasource"

@@ -1,0 +1,51 @@
+package source
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
+	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
+	"github.com/grafana/grafana-plugin-sdk-go/data"
+
+	"github.com/opsdeck/servicestats/pkg/models"
+	"github.com/opsdeck/servicestats/pkg/upstream"
+)
+
+// Handle answers one query in the same steps for every query type: decode and
+// validate the model (a 400 naming the field when that fails), fetch and
+// frame with run, then stamp every frame with the upstream calls made
+// (Meta.ExecutedQueryString). Any error becomes this query's error response;
+// a panic becomes a plugin error instead of killing the process.
+func Handle[T any, PT interface {
+	*T
+	models.Validator
+}](ctx context.Context, q backend.DataQuery, run func(ctx context.Context, model *T) (data.Frames, error)) (resp backend.DataResponse) {
+	defer func() {
+		if r := recover(); r != nil {
+			log.DefaultLogger.Error("panic while answering a query", "refId", q.RefID, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			resp = backend.ErrDataResponseWithSource(backend.StatusInternal, backend.ErrorSourcePlugin,
+				"internal error while answering this query; see the Grafana server log")
+		}
+	}()
+	model, err := models.ParseQuery[T, PT](q.JSON)
+	if err != nil {
+		return upstream.ErrorResponse(upstream.BadQuery(err))
+	}
+	rec := &upstream.Recorder{}
+	frames, err := run(upstream.WithRecorder(ctx, rec), model)
+	if err != nil {
+		return upstream.ErrorResponse(err)
+	}
+	executed := rec.String()
+	for _, f := range frames {
+		if f.Meta == nil {
+			f.Meta = &data.FrameMeta{}
+		}
+		if f.Meta.ExecutedQueryString == "" {
+			f.Meta.ExecutedQueryString = executed
+		}
+	}
+	return backend.DataResponse{Frames: frames}
+}

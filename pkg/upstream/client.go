@@ -1,0 +1,317 @@
+// Package upstream is the one HTTP layer the three sources share: a base URL,
+// authentication, a per-call timeout, a response size cap, cancellation,
+// classified errors in plain words, escaped paths, and the record of the calls
+// made for Meta.ExecutedQueryString.
+package upstream
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend/httpclient"
+	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
+)
+
+// Options configures a Client.
+type Options struct {
+	// Source names the upstream in messages: "OVHcloud", "OnApp CDN", "Pulse".
+	Source string
+	// BaseURL is the API's root; request paths are appended to it.
+	BaseURL string
+	// Timeout bounds one call.
+	Timeout time.Duration
+	// MaxResponseBytes caps one answer.
+	MaxResponseBytes int64
+	// Authorize adds credentials to each outgoing request (headers only).
+	Authorize func(*http.Request) error
+	// Explain fills e.Message (and e.Code, e.QueryID) for a non-2xx answer, in
+	// the upstream's terms. When nil, or when it leaves Message empty, a
+	// generic message is used.
+	Explain func(e *Error, resp *Response)
+	// Secrets are scrubbed from every message and log line, whatever happens.
+	Secrets []string
+	// HTTPClient overrides the SDK-built client (tests).
+	HTTPClient *http.Client
+	// Logger receives debug lines naming each call (never credentials).
+	Logger log.Logger
+}
+
+// Client calls one upstream API.
+type Client struct {
+	opts Options
+	base *url.URL
+	http *http.Client
+	log  log.Logger
+}
+
+// Response is a complete upstream answer.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// ContentType returns the answer's media type without parameters.
+func (r *Response) ContentType() string {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return mt
+}
+
+// New builds a client. The HTTP client comes from the plugin SDK (tracing,
+// metrics, user agent, proxy support); close it with Close.
+func New(opts Options) (*Client, error) {
+	base, err := url.Parse(strings.TrimRight(opts.BaseURL, "/"))
+	if err != nil || base.Host == "" {
+		return nil, fmt.Errorf("%s: base URL %q is not an absolute URL", opts.Source, opts.BaseURL)
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 30 * time.Second
+	}
+	if opts.MaxResponseBytes <= 0 {
+		opts.MaxResponseBytes = 64 << 20
+	}
+	hc := opts.HTTPClient
+	if hc == nil {
+		to := httpclient.DefaultTimeoutOptions
+		to.Timeout = 0 // each call carries its own deadline
+		hc, err = httpclient.New(httpclient.Options{Timeouts: &to})
+		if err != nil {
+			return nil, fmt.Errorf("%s: building the HTTP client: %w", opts.Source, err)
+		}
+	}
+	lg := opts.Logger
+	if lg == nil {
+		lg = log.DefaultLogger
+	}
+	return &Client{opts: opts, base: base, http: hc, log: lg.With("upstream", opts.Source)}, nil
+}
+
+// Source names the upstream.
+func (c *Client) Source() string { return c.opts.Source }
+
+// HTTPClient is the underlying client, for libraries that need one (go-ovh).
+func (c *Client) HTTPClient() *http.Client { return c.http }
+
+// Close releases idle connections.
+func (c *Client) Close() { c.http.CloseIdleConnections() }
+
+// URL returns the full URL of an escaped path (see Path) and query.
+func (c *Client) URL(path string, query url.Values) string {
+	u := *c.base
+	u.RawPath = c.base.EscapedPath() + path
+	u.Path, _ = url.PathUnescape(u.RawPath)
+	u.RawQuery = query.Encode()
+	return u.String()
+}
+
+// Call describes one upstream request.
+type Call struct {
+	Method string
+	Path   string     // escaped, from Path
+	Query  url.Values // may be nil
+	Body   []byte     // sent as is; recorded with the call
+	Header http.Header
+}
+
+// Do sends the call and returns the complete answer when its status is 2xx,
+// or an *Error otherwise.
+func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
+	if call.Method == "" {
+		call.Method = http.MethodGet
+	}
+	target := c.URL(call.Path, call.Query)
+	if rec := recorderFrom(ctx); rec != nil {
+		line := call.Method + " " + target
+		if len(call.Body) > 0 {
+			line += " " + string(call.Body)
+		}
+		rec.add(c.scrub(line))
+	}
+	return c.send(ctx, call, target)
+}
+
+func (c *Client) send(ctx context.Context, call Call, target string) (*Response, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, c.contextError(err, target)
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	defer cancel()
+
+	var body io.Reader
+	if len(call.Body) > 0 {
+		body = bytes.NewReader(call.Body)
+	}
+	req, err := http.NewRequestWithContext(ctx, call.Method, target, body)
+	if err != nil {
+		return nil, &Error{Source: c.opts.Source, Kind: KindNetwork, Message: c.scrub(fmt.Sprintf("%s: cannot build the request: %v", c.opts.Source, err)), Err: err}
+	}
+	for k, v := range call.Header {
+		req.Header[k] = v
+	}
+	if c.opts.Authorize != nil {
+		if err := c.opts.Authorize(req); err != nil {
+			return nil, c.authorizeError(ctx, err)
+		}
+	}
+
+	start := time.Now()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, c.transportError(ctx, err, target)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, c.opts.MaxResponseBytes+1))
+	if err != nil {
+		return nil, c.transportError(ctx, err, target)
+	}
+	c.log.Debug("upstream call", "method", call.Method, "url", c.scrub(target), "status", resp.StatusCode,
+		"bytes", len(data), "duration", time.Since(start))
+	if int64(len(data)) > c.opts.MaxResponseBytes {
+		return nil, &Error{Source: c.opts.Source, Kind: KindTooLarge, Status: resp.StatusCode, Message: fmt.Sprintf(
+			"%s answered more than %s, the plugin's limit for one answer: narrow the query (a shorter time range, fewer series) or raise maxResponseBytes",
+			c.opts.Source, formatBytes(c.opts.MaxResponseBytes))}
+	}
+	out := &Response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, c.httpError(out)
+	}
+	return out, nil
+}
+
+func (c *Client) httpError(resp *Response) *Error {
+	e := &Error{Source: c.opts.Source, Kind: KindHTTP, Status: resp.Status}
+	if c.opts.Explain != nil {
+		c.opts.Explain(e, resp)
+	}
+	if e.Message == "" {
+		e.Message = GenericHTTPMessage(c.opts.Source, resp.Status)
+	}
+	e.Message = c.scrub(e.Message)
+	return e
+}
+
+// GenericHTTPMessage is the plain-words message for a status an upstream
+// explained no better.
+func GenericHTTPMessage(source string, status int) string {
+	text := fmt.Sprintf("%d %s", status, http.StatusText(status))
+	switch {
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		return fmt.Sprintf("%s: %s — check the credentials in the data source settings", source, text)
+	case status == http.StatusNotFound:
+		return fmt.Sprintf("%s: %s — check the URL in the data source settings and the names in the query", source, text)
+	case status == http.StatusTooManyRequests:
+		return fmt.Sprintf("%s: %s — the API is rate limiting this credential; lower the refresh rate or the number of panels", source, text)
+	case status >= 500:
+		return fmt.Sprintf("%s: %s — the service failed; try again later", source, text)
+	}
+	return fmt.Sprintf("%s: %s", source, text)
+}
+
+func (c *Client) authorizeError(ctx context.Context, err error) error {
+	var ue *Error
+	if errors.As(err, &ue) {
+		return ue
+	}
+	if ctx.Err() != nil {
+		return c.contextError(ctx.Err(), "")
+	}
+	return &Error{Source: c.opts.Source, Kind: KindNetwork, Message: c.scrub(fmt.Sprintf("%s: cannot authenticate: %v", c.opts.Source, err)), Err: err}
+}
+
+func (c *Client) transportError(ctx context.Context, err error, target string) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return c.contextError(ctxErr, target)
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return c.contextError(context.DeadlineExceeded, target)
+	}
+	host := c.base.Host
+	return &Error{Source: c.opts.Source, Kind: KindNetwork, Err: err, Message: c.scrub(fmt.Sprintf(
+		"%s: no answer from %s (%s) — check the URL in the data source settings and that Grafana can reach it", c.opts.Source, host, rootCause(err)))}
+}
+
+func (c *Client) contextError(err error, target string) error {
+	if errors.Is(err, context.Canceled) {
+		return &Error{Source: c.opts.Source, Kind: KindCanceled, Err: err, Message: fmt.Sprintf("%s: the call was canceled", c.opts.Source)}
+	}
+	return &Error{Source: c.opts.Source, Kind: KindTimeout, Err: err, Message: fmt.Sprintf(
+		"%s did not answer within %s — the service is slow or unreachable; try again, or raise timeoutSeconds", c.opts.Source, c.opts.Timeout)}
+}
+
+// DecodeJSON decodes a JSON answer into v, with an error in plain words when
+// the answer is not JSON (an HTML error page from a proxy, a truncated body).
+func (c *Client) DecodeJSON(resp *Response, v any) error {
+	if ct := resp.ContentType(); ct != "" && ct != "application/json" && !strings.HasSuffix(ct, "+json") {
+		return c.DecodeError(resp, fmt.Errorf("content type %s", ct))
+	}
+	if err := json.Unmarshal(resp.Body, v); err != nil {
+		return c.DecodeError(resp, err)
+	}
+	return nil
+}
+
+// DecodeError reports an answer that could not be read.
+func (c *Client) DecodeError(resp *Response, err error) *Error {
+	what := "an answer it could not read"
+	if ct := resp.ContentType(); ct != "" && ct != "application/json" && ct != "application/xml" && ct != "text/xml" {
+		what = "a " + ct + " page instead of API data"
+	} else if errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "unexpected end") {
+		what = "a truncated answer"
+	}
+	return &Error{Source: c.opts.Source, Kind: KindDecode, Status: resp.Status, Err: err, Message: c.scrub(fmt.Sprintf(
+		"%s sent %s (%v) — check that the URL points at the API itself, not a proxy or login page; if it does, try again", c.opts.Source, what, shorten(err.Error(), 160)))}
+}
+
+// scrub removes every configured secret from s.
+func (c *Client) scrub(s string) string { return Scrub(s, c.opts.Secrets) }
+
+// Scrub replaces each secret found in s by "[redacted]".
+func Scrub(s string, secrets []string) string {
+	for _, sec := range secrets {
+		if len(sec) >= 4 {
+			s = strings.ReplaceAll(s, sec, "[redacted]")
+			if esc := url.QueryEscape(sec); esc != sec {
+				s = strings.ReplaceAll(s, esc, "[redacted]")
+			}
+		}
+	}
+	return s
+}
+
+func rootCause(err error) string {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err.Error()
+		}
+		err = next
+	}
+}
+
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+func formatBytes(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
