@@ -10,9 +10,11 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	_ "time/tzdata" // onappTimeZone names must resolve in a static binary with no zoneinfo
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 )
+
 
 // OVH authentication methods (jsonData.ovhAuthMethod).
 const (
@@ -77,7 +79,9 @@ type OnAppSettings struct {
 	User     string
 	API      string
 	TimeZone string
-	APIKey   string
+	// Format is the answer format asked for: "json" (default) or "xml".
+	Format string
+	APIKey string
 }
 
 // PulseSettings configures the Usage source.
@@ -99,6 +103,7 @@ type jsonData struct {
 	OnAppUser            string     `json:"onappUser"`
 	OnAppAPI             string     `json:"onappApi"`
 	OnAppTimeZone        string     `json:"onappTimeZone"`
+	OnAppFormat          string     `json:"onappFormat"`
 	PulseURL             string     `json:"pulseUrl"`
 	TimeoutSeconds       flexNumber `json:"timeoutSeconds"`
 	CacheTTLSeconds      flexNumber `json:"cacheTTLSeconds"`
@@ -134,6 +139,7 @@ func LoadSettings(s backend.DataSourceInstanceSettings) (*Settings, error) {
 			User:     strings.TrimSpace(jd.OnAppUser),
 			API:      strings.TrimSpace(jd.OnAppAPI),
 			TimeZone: strings.TrimSpace(jd.OnAppTimeZone),
+			Format:   strings.ToLower(strings.TrimSpace(jd.OnAppFormat)),
 			APIKey:   sec["onappApiKey"],
 		},
 		Pulse: PulseSettings{
@@ -159,6 +165,9 @@ func LoadSettings(s backend.DataSourceInstanceSettings) (*Settings, error) {
 	}
 	if out.OnApp.API == "" {
 		out.OnApp.API = OnAppAPILegacy
+	}
+	if out.OnApp.Format == "" {
+		out.OnApp.Format = "json"
 	}
 	if out.OnApp.TimeZone == "" {
 		out.OnApp.TimeZone = "UTC"
@@ -200,6 +209,9 @@ func (s *Settings) validate() error {
 	}
 	if s.OnApp.API != OnAppAPILegacy && s.OnApp.API != OnAppAPIReports {
 		return fmt.Errorf("onappApi must be %q or %q, not %q", OnAppAPILegacy, OnAppAPIReports, s.OnApp.API)
+	}
+	if s.OnApp.Format != "json" && s.OnApp.Format != "xml" {
+		return fmt.Errorf("onappFormat must be \"json\" or \"xml\", not %q", s.OnApp.Format)
 	}
 	if _, err := time.LoadLocation(s.OnApp.TimeZone); err != nil {
 		return fmt.Errorf("onappTimeZone %q is not an IANA time zone name (e.g. UTC, Europe/Paris)", s.OnApp.TimeZone)
