@@ -15,7 +15,6 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 )
 
-
 // OVH authentication methods (jsonData.ovhAuthMethod).
 const (
 	OVHAuthKeys   = "keys"
