@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs every test of the project from a fresh clone: installs the
+# dependencies (npm registry, Go module proxy), builds the frontend and the
+# backend, then typecheck, lint, jest, go vet, go test -race (unit, fuzz seeds,
+# sandbox) and the host contract test against the built binary.
+#
+#   ./scripts/test.sh            everything
+#   SKIP_INSTALL=1 ./scripts/test.sh   reuse node_modules
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Go packages live here; ./... would also walk node_modules (which ships Go files).
+GO_PKGS=(./pkg/... ./internal/... ./cmd/... ./test/...)
+
+step() { printf '\n==> %s\n' "$*"; }
+
+if [[ -z "${SKIP_INSTALL:-}" ]]; then
+  step "npm ci"
+  npm ci --no-audit --no-fund
+  step "go mod download"
+  go mod download
+fi
+
+step "frontend: typecheck"
+npm run typecheck
+step "frontend: lint"
+npm run lint
+step "frontend: jest"
+npm run test:ci
+step "frontend: build (dist/module.js, dist/plugin.json)"
+npm run build
+
+step "backend: build dist/gpx_servicestats_linux_amd64 (mage build:linux)"
+go run github.com/magefile/mage -v build:linux
+step "backend: go vet"
+go vet "${GO_PKGS[@]}"
+step "backend: go test -race (unit, sandbox, contract)"
+go test -race -count=1 -timeout 25m "${GO_PKGS[@]}"
