@@ -27,6 +27,9 @@ type Common struct {
 	NoCache bool `json:"noCache,omitempty"`
 }
 
+// BypassCache reports whether the query asked for fresh answers.
+func (c Common) BypassCache() bool { return c.NoCache }
+
 // Telephony metrics (OVH telephony.LineStatisticsTypeEnum).
 var TelephonyMetrics = []string{"maxDelay", "maxJitter", "rtpMos", "sumRtpLost"}
 

@@ -34,7 +34,11 @@ func Handle[T any, PT interface {
 		return upstream.ErrorResponse(upstream.BadQuery(err))
 	}
 	rec := &upstream.Recorder{}
-	frames, err := run(upstream.WithRecorder(ctx, rec), model)
+	ctx = upstream.WithRecorder(ctx, rec)
+	if b, ok := any(model).(interface{ BypassCache() bool }); ok && b.BypassCache() {
+		ctx = upstream.WithoutCache(ctx)
+	}
+	frames, err := run(ctx, model)
 	if err != nil {
 		return upstream.ErrorResponse(err)
 	}

@@ -7,6 +7,8 @@ package upstream
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,14 +46,33 @@ type Options struct {
 	HTTPClient *http.Client
 	// Logger receives debug lines naming each call (never credentials).
 	Logger log.Logger
+
+	// Namespace separates cache entries and coalesced calls of different
+	// data-source instances.
+	Namespace string
+	// Credential identifies the credential in use (e.g. application key and
+	// consumer key). Only its SHA-256 fingerprint is kept: it keys the cache
+	// and the process-wide rate guard.
+	Credential string
+	// CacheTTL keeps successful GET answers that long; 0 disables the cache.
+	CacheTTL time.Duration
+	// RequestsPerMinute, when > 0, guards the credential's call rate.
+	RequestsPerMinute int
+	// Retry bounds retries of idempotent calls; nil means DefaultRetryPolicy.
+	Retry *RetryPolicy
 }
 
 // Client calls one upstream API.
 type Client struct {
-	opts Options
-	base *url.URL
-	http *http.Client
-	log  log.Logger
+	opts    Options
+	base    *url.URL
+	http    *http.Client
+	log     log.Logger
+	credFP  string
+	retry   RetryPolicy
+	flights flights
+	guard   *rateGuard // nil: no rate guard
+	cache   *lru
 }
 
 // Response is a complete upstream answer.
@@ -93,7 +114,19 @@ func New(opts Options) (*Client, error) {
 	if lg == nil {
 		lg = log.DefaultLogger
 	}
-	return &Client{opts: opts, base: base, http: hc, log: lg.With("upstream", opts.Source)}, nil
+	c := &Client{opts: opts, base: base, http: hc, log: lg.With("upstream", opts.Source), retry: DefaultRetryPolicy, cache: sharedCache}
+	sum := sha256.Sum256([]byte(opts.Source + "\x00" + opts.BaseURL + "\x00" + opts.Credential))
+	c.credFP = hex.EncodeToString(sum[:12])
+	if opts.Retry != nil {
+		c.retry = *opts.Retry
+	}
+	if c.retry.MaxAttempts < 1 {
+		c.retry.MaxAttempts = 1
+	}
+	if opts.RequestsPerMinute > 0 {
+		c.guard = guardFor(c.credFP, opts.RequestsPerMinute)
+	}
+	return c, nil
 }
 
 // Source names the upstream.
@@ -124,7 +157,10 @@ type Call struct {
 }
 
 // Do sends the call and returns the complete answer when its status is 2xx,
-// or an *Error otherwise.
+// or an *Error otherwise. On the way it serves GET answers from the cache
+// (unless the context asks to bypass it), coalesces identical calls in
+// flight, waits for the credential's rate guard, and retries idempotent
+// calls that failed transiently, never past the context's deadline.
 func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
 	if call.Method == "" {
 		call.Method = http.MethodGet
@@ -137,7 +173,83 @@ func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
 		}
 		rec.add(c.scrub(line))
 	}
-	return c.send(ctx, call, target)
+	idempotent := call.Method == http.MethodGet || call.Method == http.MethodHead
+	key := c.key(call, target)
+	cacheable := idempotent && c.opts.CacheTTL > 0
+	if cacheable && !bypassCache(ctx) {
+		if resp, ok := c.cache.get(key, time.Now()); ok {
+			metricCacheHits.WithLabelValues(c.opts.Source).Inc()
+			return resp, nil
+		}
+	}
+	resp, shared, err := c.flights.do(ctx, key, func(ctx context.Context) (*Response, error) {
+		resp, err := c.attempts(ctx, call, target, idempotent)
+		if err == nil && cacheable {
+			c.cache.put(key, resp, time.Now().Add(c.opts.CacheTTL))
+		}
+		return resp, err
+	})
+	if shared {
+		metricCoalesced.WithLabelValues(c.opts.Source).Inc()
+	}
+	if err != nil && ctx.Err() != nil {
+		return nil, c.contextError(ctx.Err(), target)
+	}
+	return resp, err
+}
+
+// key identifies a call for the cache and for coalescing: instance,
+// credential fingerprint, method, URL and body.
+func (c *Client) key(call Call, target string) string {
+	body := sha256.Sum256(call.Body)
+	return c.opts.Namespace + "\x00" + c.credFP + "\x00" + call.Method + " " + target + "\x00" + hex.EncodeToString(body[:8])
+}
+
+// attempts makes the call, retrying transient failures of idempotent calls.
+func (c *Client) attempts(ctx context.Context, call Call, target string, idempotent bool) (*Response, error) {
+	for n := 1; ; n++ {
+		if err := c.waitTurn(ctx); err != nil {
+			return nil, err
+		}
+		resp, err := c.send(ctx, call, target)
+		if err == nil || !idempotent || n >= c.retry.MaxAttempts {
+			return resp, err
+		}
+		again, retryAfter := retryable(err)
+		if !again || retryAfter > c.retry.MaxRetryAfter {
+			return nil, err
+		}
+		wait := c.retry.backoff(n, retryAfter)
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+			return nil, err // the next try would land past the deadline
+		}
+		c.log.Debug("retrying upstream call", "url", c.scrub(target), "attempt", n+1, "wait", wait)
+		metricRetries.WithLabelValues(c.opts.Source).Inc()
+		if err := sleep(ctx, wait); err != nil {
+			return nil, c.contextError(err, target)
+		}
+	}
+}
+
+// waitTurn waits for the credential's rate guard, if any.
+func (c *Client) waitTurn(ctx context.Context) error {
+	if c.guard == nil {
+		return nil
+	}
+	waited, err := c.guard.wait(ctx, c.opts.Source)
+	switch {
+	case err != nil:
+		metricRateWaits.WithLabelValues(c.opts.Source, "refused").Inc()
+		var ue *Error
+		if errors.As(err, &ue) {
+			return ue
+		}
+		return c.contextError(err, "")
+	case waited > 0:
+		metricRateWaits.WithLabelValues(c.opts.Source, "waited").Inc()
+		c.log.Debug("rate guard made a call wait", "wait", waited)
+	}
+	return nil
 }
 
 func (c *Client) send(ctx context.Context, call Call, target string) (*Response, error) {
@@ -166,9 +278,12 @@ func (c *Client) send(ctx context.Context, call Call, target string) (*Response,
 
 	start := time.Now()
 	resp, err := c.http.Do(req)
+	metricCallSeconds.WithLabelValues(c.opts.Source).Observe(time.Since(start).Seconds())
 	if err != nil {
+		metricCalls.WithLabelValues(c.opts.Source, "0").Inc()
 		return nil, c.transportError(ctx, err, target)
 	}
+	metricCalls.WithLabelValues(c.opts.Source, statusLabel(resp.StatusCode)).Inc()
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, c.opts.MaxResponseBytes+1))
 	if err != nil {
@@ -189,7 +304,8 @@ func (c *Client) send(ctx context.Context, call Call, target string) (*Response,
 }
 
 func (c *Client) httpError(resp *Response) *Error {
-	e := &Error{Source: c.opts.Source, Kind: KindHTTP, Status: resp.Status}
+	e := &Error{Source: c.opts.Source, Kind: KindHTTP, Status: resp.Status,
+		retryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
 	if c.opts.Explain != nil {
 		c.opts.Explain(e, resp)
 	}

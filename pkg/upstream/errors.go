@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 )
@@ -35,6 +36,8 @@ type Error struct {
 	QueryID string // upstream request id (OVH's X-Ovh-QueryID)
 	Message string
 	Err     error
+
+	retryAfter time.Duration // the upstream's Retry-After, for retries
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -86,6 +89,9 @@ func ErrorResponse(err error) backend.DataResponse {
 	}
 	return backend.ErrDataResponseWithSource(backend.StatusInternal, backend.ErrorSourcePlugin, err.Error())
 }
+
+// RetryAfter is how long the upstream asked to wait before trying again.
+func (e *Error) RetryAfter() time.Duration { return e.retryAfter }
 
 // BadQueryError is a query the user must correct; it answers 400.
 type BadQueryError struct{ Err error }
