@@ -80,7 +80,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 			seen.Write(res.Body)
 		}
 	}
-	if !strings.Contains(seen.String(), "ExecutedQueryString") {
+	if !strings.Contains(seen.String(), "executedQueryString") {
 		t.Fatal("no frame metadata was captured: the test would prove nothing")
 	}
 	everything := seen.String() + host.Logs()

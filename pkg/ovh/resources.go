@@ -1,0 +1,115 @@
+package ovh
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/opsdeck/servicestats/pkg/source"
+	"github.com/opsdeck/servicestats/pkg/upstream"
+)
+
+// metricMeanings describe the four metrics, after the source document.
+var metricMeanings = []source.Option{
+	{Value: "maxDelay", Text: "maxDelay", Description: "Largest delay between two SIP packets, in seconds"},
+	{Value: "maxJitter", Text: "maxJitter", Description: "Largest jitter during the call, in seconds"},
+	{Value: "rtpMos", Text: "rtpMos", Description: "MOS of the RTP packets, 0–5000 (higher is better; MOS × 1000)"},
+	{Value: "sumRtpLost", Text: "sumRtpLost", Description: "Number of lost RTP packets"},
+}
+
+// routes serves the resource routes below /telephony/.
+func (t *telephony) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /billing-accounts", t.serveBillingAccounts)
+	mux.HandleFunc("GET /lines", t.serveLines)
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
+		source.WriteJSON(w, http.StatusOK, metricMeanings)
+	})
+	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
+		source.WriteError(w, http.StatusNotFound, "unknown telephony resource "+r.URL.Path+": expected GET billing-accounts, lines?billingAccount=… or metrics")
+	})
+	return mux
+}
+
+// serveBillingAccounts lists the billing accounts with their descriptions
+// ("ab12345-ovh-1 — Head office"). A description that cannot be read leaves
+// the account's bare name.
+func (t *telephony) serveBillingAccounts(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	var names []string
+	if err := t.get(ctx, "/telephony", nil, &names); err != nil {
+		t.fail(w, err)
+		return
+	}
+	opts := make([]source.Option, len(names))
+	t.each(ctx, len(names), func(ctx context.Context, i int) {
+		opts[i] = source.Option{Value: names[i], Text: names[i]}
+		if ai, err := t.accountInfo(ctx, names[i]); err == nil && strings.TrimSpace(ai.Description) != "" {
+			opts[i].Text = names[i] + " — " + strings.TrimSpace(ai.Description)
+		}
+	})
+	t.answer(ctx, w, opts)
+}
+
+// serveLines lists the lines of ?billingAccount=: value the service name,
+// text its description (or the name), description its service type.
+func (t *telephony) serveLines(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	ba := strings.TrimSpace(r.URL.Query().Get("billingAccount"))
+	if ba == "" {
+		t.fail(w, upstream.BadQueryf("billingAccount is required: lines?billingAccount=ab12345-ovh-1"))
+		return
+	}
+	names, err := t.lineNames(ctx, ba)
+	if err != nil {
+		t.fail(w, err)
+		return
+	}
+	opts := make([]source.Option, len(names))
+	t.each(ctx, len(names), func(ctx context.Context, i int) {
+		opts[i] = source.Option{Value: names[i], Text: names[i]}
+		if li, err := t.lineInfo(ctx, ba, names[i]); err == nil {
+			if d := strings.TrimSpace(li.Description); d != "" {
+				opts[i].Text = d
+			}
+			opts[i].Description = li.ServiceType
+		}
+	})
+	t.answer(ctx, w, opts)
+}
+
+// each runs fn for 0..n-1, concurrently within fanOut.
+func (t *telephony) each(ctx context.Context, n int, fn func(ctx context.Context, i int)) {
+	var g errgroup.Group
+	g.SetLimit(fanOut)
+	for i := range n {
+		g.Go(func() error { fn(ctx, i); return nil })
+	}
+	_ = g.Wait()
+}
+
+// answer writes the options sorted by text, unless the caller has gone.
+func (t *telephony) answer(ctx context.Context, w http.ResponseWriter, opts []source.Option) {
+	if err := ctx.Err(); err != nil {
+		t.fail(w, err)
+		return
+	}
+	slices.SortStableFunc(opts, func(a, b source.Option) int { return cmp.Compare(a.Text, b.Text) })
+	source.WriteJSON(w, http.StatusOK, opts)
+}
+
+// fail answers a failed resource call, scrubbed of any secret.
+func (t *telephony) fail(w http.ResponseWriter, err error) {
+	var ue *upstream.Error
+	if errors.As(err, &ue) {
+		c := *ue
+		c.Message = upstream.Scrub(c.Message, t.secrets)
+		err = &c
+	}
+	source.WriteFailure(w, err)
+}
