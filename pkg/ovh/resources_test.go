@@ -31,7 +31,7 @@ func TestResources(t *testing.T) {
 		name, method, path string
 		status             int
 		options            []source.Option // want these, or
-		errText            string          // an {"error"} containing this
+		errText            string          // a {"message"} containing this
 	}{
 		{"billing accounts", "GET", "/billing-accounts", 200, []source.Option{
 			{Value: "ab12345-ovh-1", Text: "ab12345-ovh-1 — Head office"},
@@ -60,8 +60,8 @@ func TestResources(t *testing.T) {
 				t.Fatalf("status %d, want %d: %s", rec.Code, tc.status, rec.Body)
 			}
 			if tc.errText != "" {
-				var e struct{ Error string }
-				if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || !strings.Contains(e.Error, tc.errText) {
+				var e struct{ Message string }
+				if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || !strings.Contains(e.Message, tc.errText) {
 					t.Errorf("body %s, want an error containing %q", rec.Body, tc.errText)
 				}
 				return

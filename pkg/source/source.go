@@ -56,9 +56,10 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// WriteError answers a resource call with {"error": message}.
+// WriteError answers a resource call with {"message": message}, the shape
+// Grafana's frontend shows for a failed resource call.
 func WriteError(w http.ResponseWriter, status int, message string) {
-	WriteJSON(w, status, map[string]string{"error": message})
+	WriteJSON(w, status, map[string]string{"message": message})
 }
 
 // WriteFailure answers a resource call that failed: upstream failures keep

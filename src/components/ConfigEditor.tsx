@@ -1,0 +1,36 @@
+import { DataSourcePluginOptionsEditorProps } from '@grafana/data';
+import { DataSourceDescription } from '@grafana/plugin-ui';
+import { Divider, Text } from '@grafana/ui';
+import React from 'react';
+
+import { ServiceStatsOptions, ServiceStatsSecureJsonData } from '../types';
+import { AdvancedSettings } from './config/AdvancedSettings';
+import { OnAppSettings } from './config/OnAppSettings';
+import { OvhSettings } from './config/OvhSettings';
+import { PulseSettings } from './config/PulseSettings';
+
+export const DOCS_LINK = 'https://github.com/opsdeck/servicestats#configure';
+
+type Props = DataSourcePluginOptionsEditorProps<ServiceStatsOptions, ServiceStatsSecureJsonData>;
+
+/** One section per upstream source (each optional), then the shared tuning. */
+export function ConfigEditor({ options, onOptionsChange }: Props) {
+  const sectionProps = { options, onOptionsChange };
+  return (
+    <>
+      <DataSourceDescription dataSourceName="Service Stats" docsLink={DOCS_LINK} hasRequiredFields={false} />
+      <Text element="p" color="secondary">
+        Configure one, two or all three sources. A query for a source that is not configured reports the settings it
+        lacks.
+      </Text>
+      <Divider />
+      <OvhSettings {...sectionProps} />
+      <Divider />
+      <OnAppSettings {...sectionProps} />
+      <Divider />
+      <PulseSettings {...sectionProps} />
+      <Divider />
+      <AdvancedSettings {...sectionProps} />
+    </>
+  );
+}

@@ -1,0 +1,156 @@
+import { screen, waitFor } from '@testing-library/react';
+
+import { Selectors } from '../selectors';
+import { fakeOptionsSource, FakeAnswers, pickOption, settle, typeCustomValue } from '../test/fakes';
+import { renderSubEditor } from '../test/render';
+import { installTemplateSrv } from '../test/templateSrv';
+import { TelephonyQuery } from '../types';
+import { TelephonyQueryEditor } from './TelephonyQueryEditor';
+
+const answers: FakeAnswers = {
+  'telephony/billing-accounts': [
+    { value: 'ab11111-ovh-1', text: 'ab11111-ovh-1 — Head office' },
+    { value: 'ab22222-ovh-1', text: 'ab22222-ovh-1 — Shops' },
+  ],
+  'telephony/lines?billingAccount=ab11111-ovh-1': [
+    { value: '0033100000001', text: 'Reception' },
+    { value: '0033100000002', text: 'Sales' },
+  ],
+  'telephony/lines?billingAccount=ab22222-ovh-1': [{ value: '0033200000001', text: 'Shop Lyon' }],
+  'telephony/lines?billingAccount=$ba': [{ value: '0033900000001', text: 'Line of the variable' }],
+  'telephony/metrics': [
+    { value: 'maxDelay', text: 'Max delay' },
+    { value: 'maxJitter', text: 'Max jitter' },
+    { value: 'rtpMos', text: 'MOS' },
+    { value: 'sumRtpLost', text: 'Lost RTP packets' },
+  ],
+};
+
+const query = (patch: Partial<TelephonyQuery> = {}): TelephonyQuery => ({
+  refId: 'A',
+  queryType: 'telephony',
+  billingAccount: '',
+  lines: [],
+  metrics: ['rtpMos'],
+  timeframe: 'auto',
+  mosScale: 'raw',
+  ...patch,
+});
+
+beforeEach(() => {
+  installTemplateSrv([
+    { name: 'ba', current: 'ab11111-ovh-1' },
+    { name: 'line', current: ['0033100000001'] },
+  ]);
+});
+
+describe('TelephonyQueryEditor', () => {
+  it('picks the first account once loaded and fills in all of its lines', async () => {
+    const { source } = fakeOptionsSource(answers);
+    const { last, onRunQuery } = renderSubEditor(TelephonyQueryEditor, query(), source);
+
+    await waitFor(() =>
+      expect(last()).toEqual(query({ billingAccount: 'ab11111-ovh-1', lines: ['0033100000001', '0033100000002'] }))
+    );
+    expect(onRunQuery).toHaveBeenCalled();
+  });
+
+  it('leaves a saved query alone', async () => {
+    const { source, fetchOptions } = fakeOptionsSource(answers);
+    const saved = query({ billingAccount: 'ab22222-ovh-1', lines: ['0033200000001'], metrics: ['maxJitter'] });
+    const { onChange } = renderSubEditor(TelephonyQueryEditor, saved, source);
+
+    await settle(fetchOptions);
+
+    expect(fetchOptions).toHaveBeenCalledWith('telephony/lines', { billingAccount: 'ab22222-ovh-1' });
+    expect(onChange).not.toHaveBeenCalled();
+  });
+
+  it('resets the lines when another account is picked, then fills in that account’s lines', async () => {
+    const { source } = fakeOptionsSource(answers);
+    const saved = query({ billingAccount: 'ab11111-ovh-1', lines: ['0033100000001'] });
+    const { user, onChange, last } = renderSubEditor(TelephonyQueryEditor, saved, source);
+
+    await pickOption(user, 'Billing account', 'ab22222-ovh-1 — Shops');
+
+    expect(onChange).toHaveBeenCalledWith(query({ billingAccount: 'ab22222-ovh-1', lines: [] }));
+    await waitFor(() => expect(last()).toEqual(query({ billingAccount: 'ab22222-ovh-1', lines: ['0033200000001'] })));
+  });
+
+  it('builds the lines from picked lines, a line variable and free text', async () => {
+    const { source, fetchOptions } = fakeOptionsSource(answers);
+    const saved = query({ billingAccount: 'ab11111-ovh-1', lines: ['0033100000001'] });
+    const { user, last, onRunQuery } = renderSubEditor(TelephonyQueryEditor, saved, source);
+    await settle(fetchOptions);
+
+    await pickOption(user, 'Lines', 'Sales');
+    await pickOption(user, 'Lines', '$line');
+    await typeCustomValue(user, 'Lines', '0033100000099');
+
+    expect(last()).toEqual(
+      query({ billingAccount: 'ab11111-ovh-1', lines: ['0033100000001', '0033100000002', '$line', '0033100000099'] })
+    );
+    expect(onRunQuery).toHaveBeenCalledTimes(3);
+  });
+
+  it('adds the picked metrics', async () => {
+    const { source, fetchOptions } = fakeOptionsSource(answers);
+    const saved = query({ billingAccount: 'ab11111-ovh-1', lines: ['0033100000001'] });
+    const { user, last } = renderSubEditor(TelephonyQueryEditor, saved, source);
+    await settle(fetchOptions);
+
+    await pickOption(user, 'Metrics', 'Max jitter');
+    await pickOption(user, 'Metrics', 'Max delay');
+
+    expect(last()).toEqual(
+      query({ billingAccount: 'ab11111-ovh-1', lines: ['0033100000001'], metrics: ['rtpMos', 'maxJitter', 'maxDelay'] })
+    );
+  });
+
+  it('does not fill in lines for an account given as a variable', async () => {
+    const { source, fetchOptions } = fakeOptionsSource(answers);
+    const saved = query({ billingAccount: 'ab11111-ovh-1', lines: ['0033100000001'] });
+    const { user, last } = renderSubEditor(TelephonyQueryEditor, saved, source);
+
+    await pickOption(user, 'Billing account', '$ba');
+
+    await settle(fetchOptions);
+
+    expect(fetchOptions).toHaveBeenCalledWith('telephony/lines', { billingAccount: '$ba' });
+    expect(last()).toEqual(query({ billingAccount: '$ba', lines: [] }));
+  });
+
+  it('sets the timeframe and the MOS scale', async () => {
+    const { source } = fakeOptionsSource(answers);
+    const saved = query({ billingAccount: 'ab11111-ovh-1', lines: ['0033100000001'] });
+    const { user, last } = renderSubEditor(TelephonyQueryEditor, saved, source);
+
+    await pickOption(user, 'Timeframe', 'Last 7 days');
+    await user.click(screen.getByLabelText('MOS (1–5)'));
+
+    expect(last()).toEqual(
+      query({ billingAccount: 'ab11111-ovh-1', lines: ['0033100000001'], timeframe: 'weekly', mosScale: 'mos' })
+    );
+  });
+
+  it('offers the four metrics before the backend answers', async () => {
+    const { source } = fakeOptionsSource({ ...answers, 'telephony/metrics': new Error('down') });
+    const saved = query({ billingAccount: 'ab11111-ovh-1', lines: ['0033100000001'] });
+    const { user, last } = renderSubEditor(TelephonyQueryEditor, saved, source);
+
+    await pickOption(user, 'Metrics', 'Lost RTP packets');
+
+    expect(last()?.metrics).toEqual(['rtpMos', 'sumRtpLost']);
+  });
+
+  it('shows why the accounts could not be listed', async () => {
+    const failure = Object.assign(new Error('request failed'), {
+      data: { message: 'OVHcloud is not configured: set ovhApplicationKey' },
+    });
+    const { source } = fakeOptionsSource({ ...answers, 'telephony/billing-accounts': failure });
+    renderSubEditor(TelephonyQueryEditor, query(), source);
+
+    expect(await screen.findByText('OVHcloud is not configured: set ovhApplicationKey')).toBeInTheDocument();
+    expect(screen.getByTestId(Selectors.QueryEditor.telephony.billingAccount)).toBeInTheDocument();
+  });
+});

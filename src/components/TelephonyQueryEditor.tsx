@@ -1,0 +1,172 @@
+import { SelectableValue } from '@grafana/data';
+import { EditorField, EditorFieldGroup, EditorRow } from '@grafana/plugin-ui';
+import { Combobox, ComboboxOption, MultiCombobox, RadioButtonGroup } from '@grafana/ui';
+import React, { useEffect, useRef } from 'react';
+
+import { Selectors } from '../selectors';
+import { hasVariable } from '../templating';
+import { MosScale, TelephonyQuery, Timeframe } from '../types';
+import { SubEditorProps, useCommit, useVariableOptions } from './editorProps';
+import { selectedOption, selectedOptions, valuesOf, whenSelected, withVariables } from './selectValues';
+import { ResourceOptions, useResourceOptions } from './useResourceOptions';
+
+const ids = Selectors.QueryEditor.telephony;
+
+/** Shown until (or unless) the backend's list of metrics arrives. */
+export const METRIC_OPTIONS: Array<ComboboxOption<string>> = [
+  { value: 'rtpMos', label: 'MOS', description: 'Mean opinion score of the calls' },
+  { value: 'maxJitter', label: 'Max jitter', description: 'Highest jitter, in milliseconds' },
+  { value: 'maxDelay', label: 'Max delay', description: 'Highest delay, in milliseconds' },
+  { value: 'sumRtpLost', label: 'Lost RTP packets', description: 'RTP packets lost' },
+];
+
+const TIMEFRAME_OPTIONS: Array<ComboboxOption<Timeframe>> = [
+  { value: 'auto', label: 'Auto', description: "The smallest window covering the dashboard's time range" },
+  { value: 'hourly', label: 'Last hour' },
+  { value: 'daily', label: 'Last 24 hours' },
+  { value: 'weekly', label: 'Last 7 days' },
+  { value: 'monthly', label: 'Last 31 days' },
+  { value: 'yearly', label: 'Last 366 days' },
+];
+
+const MOS_SCALE_OPTIONS: Array<SelectableValue<MosScale>> = [
+  { value: 'raw', label: 'Raw (0–5000)', description: 'As OVHcloud sends it' },
+  { value: 'mos', label: 'MOS (1–5)', description: 'The usual mean opinion score scale' },
+];
+
+type Commit = (patch: Partial<TelephonyQuery>) => void;
+
+/** Telephony QoS (OVHcloud): billing account, lines, metrics, timeframe and MOS scale. */
+export function TelephonyQueryEditor(props: SubEditorProps<TelephonyQuery>) {
+  const { query, datasource } = props;
+  const commit = useCommit(props);
+  const variables = useVariableOptions();
+
+  const accounts = useResourceOptions(datasource, 'telephony/billing-accounts');
+  const lines = useResourceOptions(datasource, query.billingAccount ? 'telephony/lines' : undefined, {
+    billingAccount: query.billingAccount,
+  });
+  const metrics = useResourceOptions(datasource, 'telephony/metrics');
+  useFirstAccount(query, accounts, commit);
+  useAllLines(query, lines, commit);
+
+  const accountOptions = withVariables(accounts.options, variables);
+  const lineOptions = withVariables(lines.options, variables);
+  const metricOptions = withVariables(metrics.options.length > 0 ? metrics.options : METRIC_OPTIONS, variables);
+
+  return (
+    <>
+      <EditorRow>
+        <EditorFieldGroup>
+          <EditorField label="Billing account" invalid={Boolean(accounts.error)} error={accounts.error}>
+            <Combobox
+              id="servicestats-telephony-billing-account"
+              data-testid={ids.billingAccount}
+              width={30}
+              options={accountOptions}
+              value={selectedOption(query.billingAccount, accountOptions)}
+              loading={accounts.loading}
+              createCustomValue
+              placeholder="Choose an account"
+              onChange={whenSelected(
+                (value) => value !== query.billingAccount && commit({ billingAccount: value, lines: [] })
+              )}
+            />
+          </EditorField>
+          <EditorField
+            label="Lines"
+            tooltip="One or more lines; a multi-value variable such as $line expands to its values."
+            invalid={Boolean(lines.error)}
+            error={lines.error}
+          >
+            <MultiCombobox
+              id="servicestats-telephony-lines"
+              data-testid={ids.lines}
+              width="auto"
+              minWidth={30}
+              maxWidth={80}
+              options={lineOptions}
+              value={selectedOptions(query.lines, lineOptions)}
+              loading={lines.loading}
+              createCustomValue
+              placeholder={query.billingAccount ? 'Choose lines' : 'Choose an account first'}
+              onChange={(selection) => commit({ lines: valuesOf(selection) })}
+            />
+          </EditorField>
+        </EditorFieldGroup>
+      </EditorRow>
+      <EditorRow>
+        <EditorFieldGroup>
+          <EditorField label="Metrics">
+            <MultiCombobox
+              id="servicestats-telephony-metrics"
+              data-testid={ids.metrics}
+              width="auto"
+              minWidth={30}
+              options={metricOptions}
+              value={selectedOptions(query.metrics, metricOptions)}
+              createCustomValue
+              onChange={(selection) => commit({ metrics: valuesOf(selection) as TelephonyQuery['metrics'] })}
+            />
+          </EditorField>
+          <EditorField
+            label="Timeframe"
+            tooltip="OVHcloud serves fixed windows ending now; Auto picks the smallest one covering the time range."
+          >
+            <Combobox<Timeframe>
+              id="servicestats-telephony-timeframe"
+              data-testid={ids.timeframe}
+              width={20}
+              options={TIMEFRAME_OPTIONS}
+              value={query.timeframe}
+              onChange={whenSelected((timeframe) => commit({ timeframe }))}
+            />
+          </EditorField>
+          <EditorField label="MOS scale" tooltip="Applies to the MOS metric only.">
+            <RadioButtonGroup<MosScale>
+              data-testid={ids.mosScale}
+              options={MOS_SCALE_OPTIONS}
+              value={query.mosScale}
+              onChange={(mosScale) => commit({ mosScale })}
+            />
+          </EditorField>
+        </EditorFieldGroup>
+      </EditorRow>
+    </>
+  );
+}
+
+/** Picks the first billing account when the list first arrives, for a query that has none. */
+function useFirstAccount(query: TelephonyQuery, accounts: ResourceOptions, commit: Commit) {
+  const done = useRef(false);
+  useEffect(() => {
+    if (done.current || !accounts.loaded) {
+      return;
+    }
+    done.current = true;
+    const first = accounts.options[0]?.value;
+    if (!query.billingAccount && first) {
+      commit({ billingAccount: first, lines: [] });
+    }
+  }, [query, accounts, commit]);
+}
+
+/**
+ * Fills in every line of a newly chosen account, once per account, while the query has none (the
+ * contract needs at least one). An account given as a variable is left alone: its lines are only
+ * known at query time, so `$line`-style variables fit it better.
+ */
+function useAllLines(query: TelephonyQuery, lines: ResourceOptions, commit: Commit) {
+  const filledFor = useRef(query.lines.length > 0 ? query.billingAccount : undefined);
+  useEffect(() => {
+    const account = query.billingAccount;
+    if (!lines.loaded || filledFor.current === account || hasVariable(account)) {
+      return;
+    }
+    filledFor.current = account;
+    const all = valuesOf(lines.options);
+    if (query.lines.length === 0 && all.length > 0) {
+      commit({ lines: all });
+    }
+  }, [query, lines, commit]);
+}

@@ -1,0 +1,63 @@
+import { ConfigSection } from '@grafana/plugin-ui';
+import React from 'react';
+
+import { Selectors } from '../../selectors';
+import { NumberField } from './NumberField';
+import { SectionProps } from './settings';
+
+const ids = Selectors.ConfigEditor.advanced;
+
+/** Tuning shared by the three sources; every value is optional (the placeholders are the defaults). */
+export function AdvancedSettings(props: SectionProps) {
+  const { jsonData } = props.options;
+  const anySet = [
+    jsonData.timeoutSeconds,
+    jsonData.cacheTTLSeconds,
+    jsonData.maxPages,
+    jsonData.ovhRequestsPerMinute,
+  ].some((value) => value !== undefined);
+  return (
+    <ConfigSection
+      title="Advanced"
+      description="Timeouts, caching and limits. Leave a field empty to keep its default."
+      isCollapsible
+      isInitiallyOpen={anySet}
+    >
+      <NumberField
+        {...props}
+        setting="timeoutSeconds"
+        min={1}
+        label="Timeout (seconds)"
+        description="Bounds one call to an upstream API."
+        placeholder="30"
+        testId={ids.timeoutSeconds}
+      />
+      <NumberField
+        {...props}
+        setting="cacheTTLSeconds"
+        label="Cache lifetime (seconds)"
+        description="How long answers are reused; empty keeps each source's own lifetime, 0 turns the cache off."
+        placeholder="per source"
+        testId={ids.cacheTTLSeconds}
+      />
+      <NumberField
+        {...props}
+        setting="maxPages"
+        min={1}
+        label="Max pages"
+        description="Pages read at most for one paginated Pulse report."
+        placeholder="200"
+        testId={ids.maxPages}
+      />
+      <NumberField
+        {...props}
+        setting="ovhRequestsPerMinute"
+        min={1}
+        label="OVHcloud requests per minute"
+        description="Rate guard per OVHcloud credential."
+        placeholder="60"
+        testId={ids.ovhRequestsPerMinute}
+      />
+    </ConfigSection>
+  );
+}

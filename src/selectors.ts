@@ -1,0 +1,62 @@
+/** Test ids of the plugin's editors, for unit and end-to-end tests. */
+export const Selectors = {
+  ConfigEditor: {
+    ovh: {
+      endpoint: 'servicestats-config-ovh-endpoint',
+      customUrl: 'servicestats-config-ovh-custom-url',
+      authMethod: 'servicestats-config-ovh-auth-method',
+      oauth2Warning: 'servicestats-config-ovh-oauth2-warning',
+      applicationKey: 'servicestats-config-ovh-application-key',
+      applicationSecret: 'servicestats-config-ovh-application-secret',
+      consumerKey: 'servicestats-config-ovh-consumer-key',
+      clientId: 'servicestats-config-ovh-client-id',
+      clientSecret: 'servicestats-config-ovh-client-secret',
+      tokenUrl: 'servicestats-config-ovh-token-url',
+    },
+    onapp: {
+      url: 'servicestats-config-onapp-url',
+      user: 'servicestats-config-onapp-user',
+      apiKey: 'servicestats-config-onapp-api-key',
+      api: 'servicestats-config-onapp-api',
+      timeZone: 'servicestats-config-onapp-time-zone',
+    },
+    pulse: {
+      url: 'servicestats-config-pulse-url',
+      token: 'servicestats-config-pulse-token',
+    },
+    advanced: {
+      timeoutSeconds: 'servicestats-config-timeout-seconds',
+      cacheTTLSeconds: 'servicestats-config-cache-ttl-seconds',
+      maxPages: 'servicestats-config-max-pages',
+      ovhRequestsPerMinute: 'servicestats-config-ovh-requests-per-minute',
+    },
+  },
+  QueryEditor: {
+    queryType: 'servicestats-query-type',
+    noCache: 'servicestats-query-no-cache',
+    telephony: {
+      billingAccount: 'servicestats-query-telephony-billing-account',
+      lines: 'servicestats-query-telephony-lines',
+      metrics: 'servicestats-query-telephony-metrics',
+      timeframe: 'servicestats-query-telephony-timeframe',
+      mosScale: 'servicestats-query-telephony-mos-scale',
+    },
+    cdn: {
+      type: 'servicestats-query-cdn-type',
+      groupBy: 'servicestats-query-cdn-group-by',
+      resources: 'servicestats-query-cdn-resources',
+      locations: 'servicestats-query-cdn-locations',
+    },
+    usage: {
+      report: 'servicestats-query-usage-report',
+      enterprise: 'servicestats-query-usage-enterprise',
+      limit: 'servicestats-query-usage-limit',
+      topN: 'servicestats-query-usage-top-n',
+      splitBy: 'servicestats-query-usage-split-by',
+    },
+  },
+  VariableQueryEditor: {
+    kind: 'servicestats-variable-kind',
+    billingAccount: 'servicestats-variable-billing-account',
+  },
+} as const;
