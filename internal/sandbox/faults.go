@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -196,6 +197,13 @@ func (fs *faultSet) claim(api string, r *http.Request) (modifiers []Fault, termi
 // fault rules that match it.
 func (s *Sandbox) serveWithFaults(api string, w http.ResponseWriter, r *http.Request, next http.Handler) {
 	modifiers, terminal := s.faults.claim(api, r)
+	if len(modifiers) > 0 || terminal != nil {
+		// Read the body first: Go's server notices a client that has gone
+		// only once the request body is consumed, so a latency or timeout
+		// fault on a GET with a body (OnApp) would otherwise outlive it.
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
 	for _, f := range modifiers {
 		switch f.Kind {
 		case FaultLatency:

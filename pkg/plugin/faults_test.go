@@ -83,7 +83,7 @@ func TestFaultMatrix(t *testing.T) {
 		{"oversized", sandbox.Fault{Kind: sandbox.FaultOversized, Bytes: 2 << 20}, outcome{status: backend.StatusBadGateway, want: all("more than 1 MiB")}},
 		{"wrong content type", sandbox.Fault{Kind: sandbox.FaultContentType}, outcome{status: backend.StatusBadGateway, want: all("text/html page")}},
 		{"401", sandbox.Fault{Kind: sandbox.FaultStatus, Status: 401}, outcome{status: backend.StatusUnauthorized, want: map[string]string{
-			"telephony": "credentials", "cdn": "check the user e-mail and API key", "usage": "token"}}},
+			"telephony": "check the application key, application secret and consumer key", "cdn": "check the user e-mail and API key", "usage": "token"}}},
 		{"403", sandbox.Fault{Kind: sandbox.FaultStatus, Status: 403}, outcome{status: backend.StatusForbidden, want: map[string]string{
 			"telephony": "OVHcloud", "cdn": "permission", "usage": "token"}}},
 		{"404", sandbox.Fault{Kind: sandbox.FaultStatus, Status: 404}, outcome{status: backend.StatusNotFound, want: map[string]string{

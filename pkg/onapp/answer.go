@@ -1,0 +1,428 @@
+package onapp
+
+// Reading bandwidth answers. OnApp documents the XML answer only; the JSON
+// one follows OnApp's list conventions but varies (docs/upstream-apis.md §2),
+// so both formats are first turned into one generic tree (maps, lists,
+// strings, json.Number) and a single tolerant walker reads that:
+//
+//	[{"stat": {"date": "…", "cached": 2.039, "non_cached": "0.226"}}]        legacy JSON
+//	{"stats": [{"stat": {…}}]}  {"stats": {"stat": [{…}]}}  [{…bare…}]         other roots
+//	{"stat": {"date": "…", "resources": [{"resource": {"977655738": {…}}}]}}    grouped
+//	{"stat": {"date": "…", "locations": {"location": {"532": {…}, "331": {…}}}}}
+//	<stats type="array"><stat><date>…</date><resources type="array"><resource><977655738>…
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Traffic kinds: the two figures of every point, and the traffic label.
+const (
+	trafficCached    = "cached"
+	trafficNonCached = "non_cached"
+)
+
+var trafficKinds = []string{trafficCached, trafficNonCached}
+
+// sample is one figure of an answer.
+type sample struct {
+	at      time.Time
+	group   string // cdn_reference or location id; "" when not grouped
+	traffic string // trafficCached or trafficNonCached
+	value   float64
+}
+
+// answer is a bandwidth answer, read.
+type answer struct {
+	dim     string // "resource" or "location" when the stats are grouped
+	samples []sample
+}
+
+// readJSON reads a JSON bandwidth answer.
+func readJSON(body []byte, loc *time.Location) (answer, error) {
+	doc, err := decodeJSON(body)
+	if err != nil {
+		return answer{}, err
+	}
+	return readStats(doc, loc)
+}
+
+// readXML reads an XML bandwidth answer, numeric element names included.
+func readXML(body []byte, loc *time.Location) (answer, error) {
+	root, err := parseXML(body)
+	if err != nil {
+		return answer{}, err
+	}
+	return readStats(root.tree(), loc)
+}
+
+// decodeJSON decodes one JSON value into the generic tree, keeping numbers
+// as written (json.Number) so that large ids stay exact.
+func decodeJSON(body []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, errors.New("JSON answer has data after its end")
+	}
+	return doc, nil
+}
+
+// readStats walks the generic tree of an answer.
+func readStats(doc any, loc *time.Location) (answer, error) {
+	entries, err := statEntries(doc, 0)
+	if err != nil {
+		return answer{}, err
+	}
+	var a answer
+	for i, e := range entries {
+		if err := a.addStat(e, loc); err != nil {
+			return answer{}, fmt.Errorf("stat %d: %w", i+1, err)
+		}
+	}
+	return a, nil
+}
+
+// statEntries finds the list of stats below the answer's root.
+func statEntries(v any, depth int) ([]any, error) {
+	switch t := v.(type) {
+	case nil:
+		return nil, nil
+	case []any:
+		return t, nil
+	case string:
+		if strings.TrimSpace(t) == "" {
+			return nil, nil // <stats/>
+		}
+		return nil, fmt.Errorf("expected a list of stats, found the text %q", shorten(t, 40))
+	case map[string]any:
+		if _, ok := t["date"]; ok {
+			return []any{t}, nil // one bare stat
+		}
+		if inner, ok := t["stats"]; ok && depth < 2 {
+			return statEntries(inner, depth+1)
+		}
+		if inner, ok := t["stat"]; ok { // {"stat": […]} or one {"stat": {…}}
+			if list, ok := inner.([]any); ok {
+				return list, nil
+			}
+			return []any{inner}, nil
+		}
+		if msgs := errorMessages(t); len(msgs) > 0 {
+			return nil, fmt.Errorf("OnApp answered errors instead of stats: %s", strings.Join(msgs, "; "))
+		}
+		if len(t) == 0 {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("expected stats, found an object with the keys %s", strings.Join(sortedKeys(t, 5), ", "))
+	}
+	return nil, fmt.Errorf("expected a list of stats, found %s", kindOf(v))
+}
+
+// groupFields maps the containers of grouped stats to their dimension.
+var groupFields = []struct{ field, dim string }{
+	{"resources", "resource"}, {"resource", "resource"},
+	{"locations", "location"}, {"location", "location"},
+}
+
+// addStat reads one stat: its date and either its two figures or its groups.
+func (a *answer) addStat(entry any, loc *time.Location) error {
+	if w, ok := entry.(map[string]any); ok && len(w) == 1 {
+		if inner, ok := w["stat"]; ok {
+			entry = inner
+		}
+	}
+	m, ok := entry.(map[string]any)
+	if !ok {
+		return fmt.Errorf("expected an object, found %s", kindOf(entry))
+	}
+	rawDate, ok := m["date"]
+	if !ok {
+		return errors.New("no date")
+	}
+	at, err := parseDate(rawDate, loc)
+	if err != nil {
+		return err
+	}
+	if err := a.addFigures(m, at, ""); err != nil {
+		return err
+	}
+	for _, g := range groupFields {
+		v, ok := m[g.field]
+		if !ok {
+			continue
+		}
+		if a.dim != "" && a.dim != g.dim {
+			return fmt.Errorf("stats grouped both by %s and by %s", a.dim, g.dim)
+		}
+		a.dim = g.dim
+		if err := a.addGroups(v, g.dim, at); err != nil {
+			return fmt.Errorf("%s: %w", g.field, err)
+		}
+	}
+	return nil
+}
+
+// addFigures adds the cached and non_cached figures of m, those present.
+func (a *answer) addFigures(m map[string]any, at time.Time, group string) error {
+	for _, traffic := range trafficKinds {
+		raw, ok := m[traffic]
+		if !ok {
+			continue
+		}
+		v, ok, err := number(raw)
+		if err != nil {
+			return fmt.Errorf("%s: %w", traffic, err)
+		}
+		if ok {
+			a.samples = append(a.samples, sample{at: at, group: group, traffic: traffic, value: v})
+		}
+	}
+	return nil
+}
+
+// addGroups reads a stat's groups: a list of entries, or one entry.
+func (a *answer) addGroups(v any, dim string, at time.Time) error {
+	switch t := v.(type) {
+	case nil:
+		return nil
+	case string:
+		if strings.TrimSpace(t) == "" {
+			return nil
+		}
+	case []any:
+		for _, item := range t {
+			if err := a.addGroup(item, dim, at); err != nil {
+				return err
+			}
+		}
+		return nil
+	case map[string]any:
+		return a.addGroup(t, dim, at)
+	}
+	return fmt.Errorf("expected a list of groups, found %s", kindOf(v))
+}
+
+// addGroup reads one group entry. Entries are keyed by id, wrapped or not
+// ({"resource": {"977655738": {…}}}, {"977655738": {…}, "389478438": {…}}),
+// or carry their id beside the figures ({"id": 977655738, "cached": …}).
+func (a *answer) addGroup(item any, dim string, at time.Time) error {
+	m, ok := unwrap(item, dim).(map[string]any)
+	if !ok {
+		if s, isText := item.(string); isText && strings.TrimSpace(s) == "" {
+			return nil
+		}
+		return fmt.Errorf("expected a %s object, found %s", dim, kindOf(item))
+	}
+	if hasFigures(m) {
+		id, err := groupID(m, dim)
+		if err != nil {
+			return err
+		}
+		return a.addFigures(m, at, id)
+	}
+	for _, key := range sortedKeys(m, len(m)) {
+		if !isDigits(key) {
+			continue // a field OnApp may add; only ids name groups
+		}
+		inner, ok := m[key].(map[string]any)
+		if !ok {
+			return fmt.Errorf("%s %s: expected an object, found %s", dim, key, kindOf(m[key]))
+		}
+		if err := a.addFigures(inner, at, key); err != nil {
+			return fmt.Errorf("%s %s: %w", dim, key, err)
+		}
+	}
+	return nil
+}
+
+// groupID reads the id of a group entry that carries it as a field.
+func groupID(m map[string]any, dim string) (string, error) {
+	for _, field := range []string{"id", dim + "_id", "cdn_reference"} {
+		switch v := m[field].(type) {
+		case json.Number:
+			if isDigits(v.String()) {
+				return v.String(), nil
+			}
+		case string:
+			if s := strings.TrimSpace(v); isDigits(s) {
+				return s, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("a %s entry has figures but no numeric id", dim)
+}
+
+func hasFigures(m map[string]any) bool {
+	_, c := m[trafficCached]
+	_, n := m[trafficNonCached]
+	return c || n
+}
+
+// unwrap returns the object inside {"<name>": {…}}, OnApp's way of wrapping
+// list items, or v itself.
+func unwrap(v any, name string) any {
+	if m, ok := v.(map[string]any); ok && len(m) == 1 {
+		if inner, ok := m[name].(map[string]any); ok {
+			return inner
+		}
+	}
+	return v
+}
+
+// number reads a figure: a JSON number or a numeric string. ok is false for
+// null and empty strings (no figure); non-finite numbers are errors.
+func number(v any) (f float64, ok bool, err error) {
+	var s string
+	switch t := v.(type) {
+	case nil:
+		return 0, false, nil
+	case json.Number:
+		s = t.String()
+	case string:
+		s = strings.TrimSpace(t)
+		if s == "" {
+			return 0, false, nil
+		}
+	default:
+		return 0, false, fmt.Errorf("expected a number, found %s", kindOf(v))
+	}
+	f, err = strconv.ParseFloat(s, 64)
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+		return 0, false, fmt.Errorf("%q is not a number", shorten(s, 40))
+	}
+	return f, true, nil
+}
+
+// Date forms: with an offset (as documented: 2014-11-25T18:25:00+02:00), or
+// without one, read in the OnApp time zone.
+var (
+	offsetLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05-0700", "2006-01-02 15:04:05 -0700", "2006-01-02 15:04:05-07:00", "2006-01-02 15:04:05 -07:00"}
+	localLayouts  = []string{"2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02"}
+)
+
+// parseDate reads a stat's date; epoch numbers are seconds, or milliseconds
+// when above 10^11.
+func parseDate(v any, loc *time.Location) (time.Time, error) {
+	switch t := v.(type) {
+	case json.Number:
+		n, err := t.Int64()
+		if err != nil {
+			return time.Time{}, fmt.Errorf("date %s is not a time", t)
+		}
+		if n > 1e11 {
+			return time.UnixMilli(n), nil
+		}
+		return time.Unix(n, 0), nil
+	case string:
+		s := strings.TrimSpace(t)
+		for _, layout := range offsetLayouts {
+			if at, err := time.Parse(layout, s); err == nil {
+				return at, nil
+			}
+		}
+		for _, layout := range localLayouts {
+			if at, err := time.ParseInLocation(layout, s, loc); err == nil {
+				return at, nil
+			}
+		}
+		return time.Time{}, fmt.Errorf("date %q is not a time OnApp writes (such as 2014-11-25T18:25:00+02:00)", shorten(s, 40))
+	}
+	return time.Time{}, fmt.Errorf("date: expected a time, found %s", kindOf(v))
+}
+
+// errorMessages reads OnApp's error bodies from the generic tree:
+// {"errors": {"start": ["is invalid"]}}, {"errors": ["Access denied"]},
+// {"error": "…"}, or in XML <errors><error>…</error></errors>. Field errors
+// are written as Rails writes full messages: "start is invalid".
+func errorMessages(doc any) []string {
+	m, ok := doc.(map[string]any)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, key := range []string{"errors", "error"} {
+		out = appendMessages(out, "", m[key], 0)
+	}
+	return out
+}
+
+// maxMessages bounds the messages passed on from one error body.
+const maxMessages = 10
+
+func appendMessages(out []string, field string, v any, depth int) []string {
+	if len(out) >= maxMessages || depth > 3 {
+		return out
+	}
+	switch t := v.(type) {
+	case string, json.Number:
+		s := strings.TrimSpace(fmt.Sprint(t))
+		if s == "" {
+			return out
+		}
+		if field != "" && field != "error" && field != "errors" && field != "base" {
+			s = field + " " + s
+		}
+		return append(out, shorten(s, 200))
+	case []any:
+		for _, item := range t {
+			out = appendMessages(out, field, item, depth+1)
+		}
+	case map[string]any:
+		for _, k := range sortedKeys(t, len(t)) {
+			out = appendMessages(out, k, t[k], depth+1)
+		}
+	}
+	return out
+}
+
+// sortedKeys returns up to n keys of m in order.
+func sortedKeys(m map[string]any, n int) []string {
+	keys := slices.Sorted(maps.Keys(m))
+	if len(keys) > n {
+		keys = append(keys[:n], "…")
+	}
+	return keys
+}
+
+func kindOf(v any) string {
+	switch t := v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return fmt.Sprintf("the text %q", shorten(t, 40))
+	case json.Number:
+		return "the number " + shorten(t.String(), 40)
+	case bool:
+		return strconv.FormatBool(t)
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,276 @@
+package onapp
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// describe writes an answer compactly: dim, then one line per sample in a
+// stable order.
+func describe(a answer) string {
+	lines := make([]string, 0, len(a.samples))
+	for _, s := range a.samples {
+		lines = append(lines, fmt.Sprintf("%s %s %s=%v", s.at.UTC().Format(time.RFC3339), s.group, s.traffic, s.value))
+	}
+	slices.Sort(lines)
+	return a.dim + ";" + strings.Join(lines, ";")
+}
+
+func TestReadXML(t *testing.T) {
+	athens := mustZone("Europe/Athens")
+	cases := []struct {
+		name, doc, want string
+	}{
+		{"numeric element names", `<stats type="array"><stat><date type="datetime">2014-11-26T18:25:00+02:00</date><locations type="array"><location><532><cached type="float">1.5</cached><non_cached type="float">0.0</non_cached></532></location></locations></stat></stats>`,
+			"location;2014-11-26T16:25:00Z 532 cached=1.5;2014-11-26T16:25:00Z 532 non_cached=0"},
+		{"prolog, comments, CDATA, entities, spaced attributes", "<?xml version=\"1.0\"?>\n<!-- x -->\n<stats type = 'array'><stat><date><![CDATA[2014-11-26T18:25:00+02:00]]></date><cached>&#49;.5</cached><non_cached>&#x32;</non_cached></stat></stats>",
+			";2014-11-26T16:25:00Z  cached=1.5;2014-11-26T16:25:00Z  non_cached=2"},
+		{"nil figure", `<stats type="array"><stat><date>2014-11-26T18:25:00+02:00</date><cached nil="true"/><non_cached>1</non_cached></stat></stats>`,
+			";2014-11-26T16:25:00Z  non_cached=1"},
+		{"date without offset is in the OnApp zone", `<stats><stat><date>2014-11-26T18:25</date><cached>1</cached></stat></stats>`,
+			";2014-11-26T16:25:00Z  cached=1"},
+		{"several unwrapped stats", `<stats><stat><date>2014-11-26T00:00:00Z</date><cached>1</cached></stat><stat><date>2014-11-27T00:00:00Z</date><cached>2</cached></stat></stats>`,
+			";2014-11-26T00:00:00Z  cached=1;2014-11-27T00:00:00Z  cached=2"},
+		{"groups keyed in one element", `<stats><stat><date>2014-11-26T00:00:00Z</date><resources><resource><1><cached>1</cached></1><2><cached>2</cached></2></resource></resources></stat></stats>`,
+			"resource;2014-11-26T00:00:00Z 1 cached=1;2014-11-26T00:00:00Z 2 cached=2"},
+		{"empty answer", `<stats type="array"/>`, ";"},
+		{"empty groups", `<stats type="array"><stat><date>2014-11-26T00:00:00Z</date><resources type="array"/></stat></stats>`, "resource;"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			a, err := readXML([]byte(tc.doc), athens)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := describe(a); got != tc.want {
+				t.Errorf("got  %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestReadXMLRejectsGarbage(t *testing.T) {
+	cases := map[string]string{
+		"":                        "root elements",
+		"hello":                   "text outside its root element",
+		"<stats>":                 "truncated",
+		"<stats></stat>":          "does not match",
+		"</stats>":                "closes nothing",
+		"<stats/><stats/>":        "second root element",
+		"<stats><!-- x</stats>":   "comment never ends",
+		"<stats a=\"1></stats>":   "never closed",
+		"< stats/>":               "starts no tag",
+		"<a>" + nest(40) + "</a>": "nests deeper",
+		`<stats><stat><date>2014-11-26T00:00:00Z</date><cached>NaN</cached></stat></stats>`: `"NaN" is not a number`,
+		`<stats><stat><cached>1</cached></stat></stats>`:                                    "no date",
+		`<stats><stat><date>yesterday</date></stat></stats>`:                                `date "yesterday" is not a time`,
+	}
+	for doc, want := range cases {
+		_, err := readXML([]byte(doc), time.UTC)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%.40q: got %v, want an error with %q", doc, err, want)
+		}
+	}
+}
+
+func nest(n int) string { return strings.Repeat("<a>", n) + strings.Repeat("</a>", n) }
+
+func TestReadJSON(t *testing.T) {
+	paris := mustZone("Europe/Paris")
+	cases := []struct {
+		name, doc, want string
+	}{
+		{"legacy wrapped", `[{"stat":{"date":"2024-06-01T00:00:00+02:00","cached":1.5,"non_cached":"0.5"}}]`,
+			";2024-05-31T22:00:00Z  cached=1.5;2024-05-31T22:00:00Z  non_cached=0.5"},
+		{"bare objects", `[{"date":"2024-06-01T00:00:00+02:00","cached":"1"}]`, ";2024-05-31T22:00:00Z  cached=1"},
+		{"reports root", `{"stats":[{"stat":{"date":"2024-06-01T00:00:00Z","cached":1}}]}`, ";2024-06-01T00:00:00Z  cached=1"},
+		{"stats of stat", `{"stats":{"stat":[{"date":"2024-06-01T00:00:00Z","cached":1}]}}`, ";2024-06-01T00:00:00Z  cached=1"},
+		{"one stat", `{"stat":{"date":"2024-06-01T00:00:00Z","cached":1}}`, ";2024-06-01T00:00:00Z  cached=1"},
+		{"grouped by id keys", `[{"stat":{"date":"2024-06-01T00:00:00Z","resources":[{"resource":{"977655738":{"cached":1,"non_cached":"2"}}}]}}]`,
+			"resource;2024-06-01T00:00:00Z 977655738 cached=1;2024-06-01T00:00:00Z 977655738 non_cached=2"},
+		{"grouped object keyed", `[{"stat":{"date":"2024-06-01T00:00:00Z","locations":{"532":{"cached":1},"331":{"cached":2}}}}]`,
+			"location;2024-06-01T00:00:00Z 331 cached=2;2024-06-01T00:00:00Z 532 cached=1"},
+		{"grouped with id fields", `[{"stat":{"date":"2024-06-01T00:00:00Z","locations":[{"location":{"location_id":"532","cached":1}},{"id":331,"cached":2}]}}]`,
+			"location;2024-06-01T00:00:00Z 331 cached=2;2024-06-01T00:00:00Z 532 cached=1"},
+		{"epoch dates", `[{"date":1717200000,"cached":1},{"date":1717286400000,"cached":2}]`,
+			";2024-06-01T00:00:00Z  cached=1;2024-06-02T00:00:00Z  cached=2"},
+		{"local date", `[{"date":"2024-06-01 00:00:00","cached":1}]`, ";2024-05-31T22:00:00Z  cached=1"},
+		{"nulls and empty strings are no figure", `[{"date":"2024-06-01T00:00:00Z","cached":null,"non_cached":""}]`, ";"},
+		{"empty", `[]`, ";"},
+		{"null", `null`, ";"},
+		{"extra fields are ignored", `[{"stat":{"date":"2024-06-01T00:00:00Z","cached":1,"unit":"GB","resources":[{"resource":{"note":"x"}}]}}]`,
+			"resource;2024-06-01T00:00:00Z  cached=1"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			a, err := readJSON([]byte(tc.doc), paris)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := describe(a); got != tc.want {
+				t.Errorf("got  %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestReadJSONRejectsGarbage(t *testing.T) {
+	cases := map[string]string{
+		`{"stats":`:      "unexpected EOF",
+		`[1] [2]`:        "data after its end",
+		`"hello"`:        "found the text",
+		`42`:             "found the number 42",
+		`{"foo":1}`:      "keys foo",
+		`[{"stat":"x"}]`: "expected an object",
+		`[{"date":"2024-06-01T00:00:00Z","cached":true}]`:                         "expected a number, found true",
+		`[{"date":"2024-06-01T00:00:00Z","cached":"1e999"}]`:                      "is not a number",
+		`[{"date":"2024-06-01T00:00:00Z","resources":[{"id":"x","cached":1}]}]`:   "no numeric id",
+		`[{"date":"2024-06-01T00:00:00Z","resources":[{"1":5}]}]`:                 "resource 1: expected an object",
+		`[{"date":"2024-06-01T00:00:00Z","resources":[],"locations":[{"1":{}}]}]`: "grouped both by resource and by location",
+		`[{"date":[1]}]`: "date: expected a time",
+	}
+	for doc, want := range cases {
+		_, err := readJSON([]byte(doc), time.UTC)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: got %v, want an error with %q", doc, err, want)
+		}
+	}
+}
+
+// TestReadersStayLinear: pathological inputs of a few MB are answered (or
+// refused) quickly; a quadratic reader would take minutes on them.
+func TestReadersStayLinear(t *testing.T) {
+	const n = 1 << 18
+	stat := `<stat><date>2024-06-01T00:00:00Z</date><resources type="array"><resource><1><cached>1</cached></1></resource></resources></stat>`
+	inputs := map[string]string{
+		"many stats":        "<stats>" + strings.Repeat(stat, n/32) + "</stats>",
+		"many comments":     "<a>" + strings.Repeat("<!---->", n) + "</a>",
+		"unclosed comments": strings.Repeat("<!--", n),
+		"many ampersands":   "<a>" + strings.Repeat("&", n) + "</a>",
+		"many entities":     "<a>" + strings.Repeat("&amp;&#65;&bogus;", n) + "</a>",
+		"many siblings":     "<a>" + strings.Repeat("<b/>", n) + "</a>",
+		"mixed siblings":    "<a>" + strings.Repeat("<b/><c/>", n) + "</a>",
+		"deep nesting":      strings.Repeat("<a>", n),
+		"many attributes":   "<a " + strings.Repeat(`x="1" `, n) + "/>",
+		"unclosed quotes":   strings.Repeat(`<a b="`, n),
+	}
+	for name, doc := range inputs {
+		start := time.Now()
+		_, _ = readXML([]byte(doc), time.UTC)
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("XML %s: %v", name, d)
+		}
+	}
+	jsonInputs := map[string]string{
+		"many stats": "[" + strings.Repeat(`{"stat":{"date":"2024-06-01T00:00:00Z","locations":[{"location":{"1":{"cached":"1"}}}]}},`, n/16) + `{"date":"2024-06-01T00:00:00Z"}]`,
+		"deep lists": strings.Repeat("[", n),
+	}
+	for name, doc := range jsonInputs {
+		start := time.Now()
+		_, _ = readJSON([]byte(doc), time.UTC)
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("JSON %s: %v", name, d)
+		}
+	}
+}
+
+// checkAnswer is what every successful read must satisfy.
+func checkAnswer(t *testing.T, a answer) {
+	t.Helper()
+	if a.dim != "" && a.dim != "resource" && a.dim != "location" {
+		t.Fatalf("dim %q", a.dim)
+	}
+	for _, s := range a.samples {
+		if math.IsNaN(s.value) || math.IsInf(s.value, 0) {
+			t.Fatalf("non-finite value %v", s.value)
+		}
+		if s.traffic != trafficCached && s.traffic != trafficNonCached {
+			t.Fatalf("traffic %q", s.traffic)
+		}
+		if s.group != "" && !isDigits(s.group) {
+			t.Fatalf("group %q", s.group)
+		}
+	}
+	buildFrames(a, frameSpec{dim: a.dim, unit: unitGB, step: day, name: noNames})
+}
+
+// FuzzReadXML is seeded with the two XML answers of the OnApp
+// documentation, verbatim, and the testdata answers.
+func FuzzReadXML(f *testing.F) {
+	for _, name := range []string{"doc_grouped_resource", "doc_ungrouped", "reports_xml"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name+".upstream.xml"))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`<errors><error>start is invalid</error></errors>`))
+	f.Add([]byte(`<a><![CDATA[x]]>&#x41;&amp;<b nil="true"/></a>`))
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		a, err := readXML(doc, time.UTC)
+		if err != nil {
+			return
+		}
+		checkAnswer(t, a)
+		responseMessages(doc)
+	})
+}
+
+// FuzzReadJSON is seeded with the JSON answers of testdata.
+func FuzzReadJSON(f *testing.F) {
+	matches, err := filepath.Glob(filepath.Join("testdata", "*.upstream.json"))
+	if err != nil || len(matches) == 0 {
+		f.Fatal("no JSON seeds", err)
+	}
+	for _, m := range matches {
+		b, err := os.ReadFile(m)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"errors":{"start":["is invalid"]}}`))
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		a, err := readJSON(doc, time.UTC)
+		if err != nil {
+			return
+		}
+		checkAnswer(t, a)
+		responseMessages(doc)
+	})
+}
+
+// TestDocumentedExamples: the two XML outputs of the documentation read
+// into exactly the figures they show (the golden tests show the frames).
+func TestDocumentedExamples(t *testing.T) {
+	athens := mustZone("Europe/Athens")
+	cases := map[string]string{
+		"doc_ungrouped": ";2014-11-25T16:25:00Z  cached=2.0390744709999997;2014-11-25T16:25:00Z  non_cached=0.22656379899999998;" +
+			"2014-11-26T16:25:00Z  cached=2.8387202499999997;2014-11-26T16:25:00Z  non_cached=0",
+		"doc_grouped_resource": "resource;" +
+			"2014-11-25T16:25:00Z 389478438 cached=0.425808007;2014-11-25T16:25:00Z 389478438 non_cached=0.047311991;" +
+			"2014-11-25T16:25:00Z 725618714 cached=1.187458449;2014-11-25T16:25:00Z 725618714 non_cached=0.13193981700000001;" +
+			"2014-11-25T16:25:00Z 977655738 cached=0.425808015;2014-11-25T16:25:00Z 977655738 non_cached=0.047311991;" +
+			"2014-11-26T16:25:00Z 389478438 cached=1.4193601249999999;2014-11-26T16:25:00Z 389478438 non_cached=0;" +
+			"2014-11-26T16:25:00Z 977655738 cached=1.4193601249999999;2014-11-26T16:25:00Z 977655738 non_cached=0",
+	}
+	for name, want := range cases {
+		b, err := os.ReadFile(filepath.Join("testdata", name+".upstream.xml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := readXML(b, athens)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if got := describe(a); got != want {
+			t.Errorf("%s:\n got  %s\nwant %s", name, got, want)
+		}
+	}
+}
