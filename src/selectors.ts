@@ -19,6 +19,7 @@ export const Selectors = {
       apiKey: 'servicestats-config-onapp-api-key',
       api: 'servicestats-config-onapp-api',
       timeZone: 'servicestats-config-onapp-time-zone',
+      format: 'servicestats-config-onapp-format',
     },
     pulse: {
       url: 'servicestats-config-pulse-url',
@@ -29,6 +30,7 @@ export const Selectors = {
       cacheTTLSeconds: 'servicestats-config-cache-ttl-seconds',
       maxPages: 'servicestats-config-max-pages',
       ovhRequestsPerMinute: 'servicestats-config-ovh-requests-per-minute',
+      maxResponseBytes: 'servicestats-config-max-response-bytes',
     },
   },
   QueryEditor: {

@@ -210,6 +210,9 @@ export const OVH_OAUTH2_ENDPOINTS: readonly OvhEndpointName[] = ['ovh-eu', 'ovh-
 export type OvhAuthMethod = 'keys' | 'oauth2';
 export type OnAppApi = 'legacy' | 'reports';
 
+/** The answer format asked of OnApp (jsonData `onappFormat`). */
+export type OnAppFormat = 'json' | 'xml';
+
 /** The data source's `jsonData`. Every source is optional. */
 export interface ServiceStatsOptions extends DataSourceJsonData {
   /** A named endpoint (`ovh-eu`, …) or a full base URL. */
@@ -223,6 +226,8 @@ export interface ServiceStatsOptions extends DataSourceJsonData {
   onappUser?: string;
   /** `legacy` = /cdn_resources/bandwidth (OnApp ≤ 5.5), `reports` = /cdn/reports/bandwidth_statistics (5.6+). */
   onappApi?: OnAppApi;
+  /** `json` (default) or `xml` answers from OnApp. */
+  onappFormat?: OnAppFormat;
   /** IANA name of the time zone the OnApp server reads times in; default UTC. */
   onappTimeZone?: string;
   pulseUrl?: string;
@@ -230,6 +235,8 @@ export interface ServiceStatsOptions extends DataSourceJsonData {
   cacheTTLSeconds?: number;
   maxPages?: number;
   ovhRequestsPerMinute?: number;
+  /** Size cap of one upstream answer, in bytes (default 64 MiB). */
+  maxResponseBytes?: number;
 }
 
 /** The data source's `secureJsonData` (write-only; Grafana sends back `secureJsonFields`). */

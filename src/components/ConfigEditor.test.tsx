@@ -115,12 +115,14 @@ describe('ConfigEditor — OnApp and Pulse', () => {
     await user.type(screen.getByTestId(ids.onapp.user), 'grafana@example.com');
     await user.type(screen.getByTestId(ids.onapp.apiKey), 'onapp-key');
     await user.click(screen.getByLabelText('Reports'));
+    await user.click(screen.getByLabelText('XML'));
     await user.type(screen.getByTestId(ids.onapp.timeZone), 'Europe/Paris');
 
     expect(jsonData()).toEqual({
       onappUrl: 'https://cp.example.com',
       onappUser: 'grafana@example.com',
       onappApi: 'reports',
+      onappFormat: 'xml',
       onappTimeZone: 'Europe/Paris',
     });
     expect(secrets()).toEqual({ onappApiKey: 'onapp-key' });
@@ -130,6 +132,7 @@ describe('ConfigEditor — OnApp and Pulse', () => {
     renderEditor(settings());
 
     expect(screen.getByLabelText('Legacy')).toBeChecked();
+    expect(screen.getByLabelText('JSON')).toBeChecked();
     expect(screen.getByTestId(ids.onapp.timeZone)).toHaveAttribute('placeholder', 'UTC');
   });
 

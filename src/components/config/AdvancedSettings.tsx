@@ -15,6 +15,7 @@ export function AdvancedSettings(props: SectionProps) {
     jsonData.cacheTTLSeconds,
     jsonData.maxPages,
     jsonData.ovhRequestsPerMinute,
+    jsonData.maxResponseBytes,
   ].some((value) => value !== undefined);
   return (
     <ConfigSection
@@ -57,6 +58,15 @@ export function AdvancedSettings(props: SectionProps) {
         description="Rate guard per OVHcloud credential."
         placeholder="60"
         testId={ids.ovhRequestsPerMinute}
+      />
+      <NumberField
+        {...props}
+        setting="maxResponseBytes"
+        min={1}
+        label="Max answer size (bytes)"
+        description="Size cap of one upstream answer; a larger one fails with a clear error."
+        placeholder="67108864"
+        testId={ids.maxResponseBytes}
       />
     </ConfigSection>
   );

@@ -4,7 +4,7 @@ import React, { ReactNode } from 'react';
 import { IntegerInput } from '../IntegerInput';
 import { INPUT_WIDTH, SectionProps, withJsonData } from './settings';
 
-type NumberKey = 'timeoutSeconds' | 'cacheTTLSeconds' | 'maxPages' | 'ovhRequestsPerMinute';
+type NumberKey = 'timeoutSeconds' | 'cacheTTLSeconds' | 'maxPages' | 'ovhRequestsPerMinute' | 'maxResponseBytes';
 
 interface Props extends SectionProps {
   setting: NumberKey;

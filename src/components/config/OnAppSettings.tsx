@@ -4,7 +4,7 @@ import { Field, RadioButtonGroup } from '@grafana/ui';
 import React from 'react';
 
 import { Selectors } from '../../selectors';
-import { OnAppApi } from '../../types';
+import { OnAppApi, OnAppFormat } from '../../types';
 import { SecretField } from './SecretField';
 import { SectionProps, withJsonData } from './settings';
 import { TextField } from './TextField';
@@ -14,6 +14,11 @@ const ids = Selectors.ConfigEditor.onapp;
 const API_OPTIONS: Array<SelectableValue<OnAppApi>> = [
   { value: 'legacy', label: 'Legacy', description: 'GET /cdn_resources/bandwidth (OnApp 5.5 and earlier)' },
   { value: 'reports', label: 'Reports', description: 'GET /cdn/reports/bandwidth_statistics (OnApp 5.6 and later)' },
+];
+
+const FORMAT_OPTIONS: Array<SelectableValue<OnAppFormat>> = [
+  { value: 'json', label: 'JSON' },
+  { value: 'xml', label: 'XML' },
 ];
 
 /** CDN bandwidth — OnApp: control panel URL, user, API key, API flavour and time zone. */
@@ -44,6 +49,19 @@ export function OnAppSettings(props: SectionProps) {
           options={API_OPTIONS}
           value={options.jsonData.onappApi ?? 'legacy'}
           onChange={(value) => onOptionsChange(withJsonData(options, { onappApi: value }))}
+        />
+      </Field>
+      <Field
+        label="Answer format"
+        description="JSON suits most servers; XML reads the documented XML answers."
+        htmlFor="servicestats-onappFormat"
+      >
+        <RadioButtonGroup<OnAppFormat>
+          id="servicestats-onappFormat"
+          data-testid={ids.format}
+          options={FORMAT_OPTIONS}
+          value={options.jsonData.onappFormat ?? 'json'}
+          onChange={(value) => onOptionsChange(withJsonData(options, { onappFormat: value }))}
         />
       </Field>
       <TextField

@@ -10,7 +10,7 @@ type TextKey = {
 }[keyof ServiceStatsOptions];
 
 interface Props extends SectionProps {
-  setting: Exclude<TextKey, 'ovhAuthMethod' | 'onappApi'>;
+  setting: Exclude<TextKey, 'ovhAuthMethod' | 'onappApi' | 'onappFormat'>;
   label: string;
   description?: ReactNode;
   placeholder?: string;
