@@ -368,11 +368,20 @@ func (c *Client) contextError(err error, target string) error {
 // DecodeJSON decodes a JSON answer into v, with an error in plain words when
 // the answer is not JSON (an HTML error page from a proxy, a truncated body).
 func (c *Client) DecodeJSON(resp *Response, v any) error {
-	if ct := resp.ContentType(); ct != "" && ct != "application/json" && !strings.HasSuffix(ct, "+json") {
-		return c.DecodeError(resp, fmt.Errorf("content type %s", ct))
+	if err := c.CheckJSON(resp); err != nil {
+		return err
 	}
 	if err := json.Unmarshal(resp.Body, v); err != nil {
 		return c.DecodeError(resp, err)
+	}
+	return nil
+}
+
+// CheckJSON refuses an answer that says it is not JSON (an HTML login or
+// error page from a proxy), for readers that decode bodies themselves.
+func (c *Client) CheckJSON(resp *Response) error {
+	if ct := resp.ContentType(); ct != "" && ct != "application/json" && !strings.HasSuffix(ct, "+json") {
+		return c.DecodeError(resp, fmt.Errorf("content type %s", ct))
 	}
 	return nil
 }
