@@ -24,7 +24,8 @@ COPY internal ./internal
 COPY cmd ./cmd
 COPY src/plugin.json ./src/plugin.json
 COPY package.json ./
-RUN go run github.com/magefile/mage -v build:linux \
+# Both Linux architectures, so the demo runs on amd64 and arm64 hosts alike.
+RUN go run github.com/magefile/mage -v build:linux build:linuxARM64 \
  && CGO_ENABLED=0 go build -o /out/sandbox ./cmd/sandbox
 
 FROM gcr.io/distroless/static-debian12 AS sandbox
@@ -35,6 +36,6 @@ ENTRYPOINT ["/sandbox"]
 
 FROM grafana/grafana:${GRAFANA_VERSION} AS grafana
 COPY --from=frontend /src/dist /var/lib/grafana/plugins/opsdeck-servicestats-datasource
-COPY --from=backend /src/dist/gpx_servicestats_linux_amd64 /var/lib/grafana/plugins/opsdeck-servicestats-datasource/
+COPY --from=backend /src/dist/gpx_servicestats_linux_* /var/lib/grafana/plugins/opsdeck-servicestats-datasource/
 # The demo plugin is unsigned; allow exactly this one.
 ENV GF_PLUGINS_ALLOW_LOADING_UNSIGNED_PLUGINS=opsdeck-servicestats-datasource
