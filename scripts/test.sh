@@ -2,7 +2,9 @@
 # Runs every test of the project from a fresh clone: installs the
 # dependencies (npm registry, Go module proxy), builds the frontend and the
 # backend, then typecheck, lint, jest, go vet, go test -race (unit, fuzz seeds,
-# sandbox) and the host contract test against the built binary.
+# sandbox) and the host contract test against the built binary, and last the
+# editors in a real browser (Debian's chromium, installed when missing: CI runs
+# as root) against the built binary and the sandbox.
 #
 #   ./scripts/test.sh            everything
 #   SKIP_INSTALL=1 ./scripts/test.sh   reuse node_modules
@@ -29,6 +31,8 @@ step "frontend: jest"
 npm run test:ci
 step "frontend: build (dist/module.js, dist/plugin.json)"
 npm run build
+step "frontend: build the editors' browser harness (dist-harness/)"
+npm run build:harness
 
 step "backend: build dist/gpx_servicestats_linux_amd64 (mage build:linux)"
 go run github.com/magefile/mage -v build:linux
@@ -36,3 +40,10 @@ step "backend: go vet"
 go vet "${GO_PKGS[@]}"
 step "backend: go test -race (unit, sandbox, contract)"
 go test -race -count=1 -timeout 25m "${GO_PKGS[@]}"
+
+step "browser: Debian's chromium and the Inter web font (installed when missing)"
+if ! command -v chromium >/dev/null || [[ ! -e /usr/share/fonts/opentype/inter/Inter-Regular.otf ]]; then
+  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium fonts-inter
+fi
+step "browser: the editors against the built binary and the sandbox (docs/img/ screenshots)"
+npm run test:browser

@@ -69,7 +69,10 @@ export function TelephonyQueryEditor(props: SubEditorProps<TelephonyQuery>) {
               createCustomValue
               placeholder="Choose an account"
               onChange={whenSelected(
-                (value) => value !== query.billingAccount && commit({ billingAccount: value, lines: [] })
+                (value) =>
+                  commit((latest) =>
+                    value === latest.billingAccount ? undefined : { ...latest, billingAccount: value, lines: [] }
+                  )
               )}
             />
           </EditorField>

@@ -50,18 +50,18 @@ export function withReport(query: UsageQuery, report: UsageReport): UsageQuery {
 
 /** Usage (Pulse): report, enterprise filter, page size, and the report's own options. */
 export function UsageQueryEditor(props: SubEditorProps<UsageQuery>) {
-  const { query, datasource, onChange, onRunQuery } = props;
+  const { query, datasource } = props;
   const commit = useCommit(props);
   const variables = useVariableOptions();
   const enterprises = useResourceOptions(datasource, 'usage/enterprises');
   const enterpriseOptions = withVariables(enterprises.options, variables);
 
   const onLimit = (limit: number | undefined) => commit({ limit: limit ?? DEFAULT_USAGE_LIMIT });
-  const onTopN = (topN: number | undefined) => {
-    const { topN: _old, ...rest } = query;
-    onChange(topN ? { ...rest, topN } : rest);
-    onRunQuery();
-  };
+  const onTopN = (topN: number | undefined) =>
+    commit((latest) => {
+      const { topN: _old, ...rest } = latest;
+      return topN ? { ...rest, topN } : rest;
+    });
 
   return (
     <EditorRow>
@@ -73,12 +73,9 @@ export function UsageQueryEditor(props: SubEditorProps<UsageQuery>) {
             width={36}
             options={REPORT_OPTIONS}
             value={query.report}
-            onChange={whenSelected((report) => {
-              if (report !== query.report) {
-                onChange(withReport(query, report));
-                onRunQuery();
-              }
-            })}
+            onChange={whenSelected((report) =>
+              commit((latest) => (report === latest.report ? undefined : withReport(latest, report)))
+            )}
           />
         </EditorField>
         <EditorField label="Enterprise" invalid={Boolean(enterprises.error)} error={enterprises.error}>

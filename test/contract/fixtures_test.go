@@ -37,28 +37,5 @@ func startSandbox(t testing.TB, cfg sandbox.Config) (*sandbox.Sandbox, string) {
 	return sb, srv.URL
 }
 
-// sandboxDataSource configures all three sources against a sandbox at base,
-// with the sandbox's valid credentials. uid separates instances (and so
-// caches) between tests.
-func sandboxDataSource(uid, base string) DataSource {
-	return DataSource{
-		UID: uid,
-		JSONData: map[string]any{
-			"ovhEndpoint":       base + sandbox.OVHPrefix,
-			"ovhAuthMethod":     "keys",
-			"ovhApplicationKey": sandbox.OVHAppKey,
-			"onappUrl":          base + sandbox.OnAppPrefix,
-			"onappUser":         sandbox.OnAppUser,
-			"onappApi":          "legacy",
-			"onappTimeZone":     "Europe/Paris",
-			"pulseUrl":          base + sandbox.PulsePrefix,
-			"timeoutSeconds":    10,
-		},
-		Secure: map[string]string{
-			"ovhApplicationSecret": sandbox.OVHAppSecret,
-			"ovhConsumerKey":       sandbox.OVHConsumerKey,
-			"onappApiKey":          sandbox.OnAppAPIKey,
-			"pulseToken":           sandbox.PulseToken,
-		},
-	}
-}
+// sandboxDataSource is the tests' name for SandboxDataSource.
+var sandboxDataSource = SandboxDataSource
