@@ -40,6 +40,8 @@ step "backend: go vet"
 go vet "${GO_PKGS[@]}"
 step "backend: go test -race (unit, sandbox, contract)"
 go test -race -count=1 -timeout 25m "${GO_PKGS[@]}"
+step "backend: the benchmarks still run (one short iteration each; the figures: ./scripts/bench.sh)"
+SERVICESTATS_BENCH_SHORT=1 go test -p 1 -run '^$' -bench . -benchtime 1x -timeout 10m ./pkg/ovh ./pkg/onapp ./pkg/pulse ./test/contract
 
 step "browser: Debian's chromium and the Inter web font (installed when missing)"
 if ! command -v chromium >/dev/null || [[ ! -e /usr/share/fonts/opentype/inter/Inter-Regular.otf ]]; then

@@ -47,8 +47,18 @@ type answer struct {
 	samples []sample
 }
 
-// readJSON reads a JSON bandwidth answer.
+// readJSON reads a JSON bandwidth answer: in one pass when it has a
+// documented form (stream.go), else through the generic tree.
 func readJSON(body []byte, loc *time.Location) (answer, error) {
+	if a, ok := readJSONFast(body, loc); ok {
+		return a, nil
+	}
+	return readJSONTree(body, loc)
+}
+
+// readJSONTree reads a JSON bandwidth answer of any form the reader
+// tolerates, through the generic tree.
+func readJSONTree(body []byte, loc *time.Location) (answer, error) {
 	doc, err := decodeJSON(body)
 	if err != nil {
 		return answer{}, err
@@ -56,8 +66,19 @@ func readJSON(body []byte, loc *time.Location) (answer, error) {
 	return readStats(doc, loc)
 }
 
-// readXML reads an XML bandwidth answer, numeric element names included.
+// readXML reads an XML bandwidth answer, numeric element names included: in
+// one pass when it has the documented form (stream.go), else through the
+// generic tree.
 func readXML(body []byte, loc *time.Location) (answer, error) {
+	if a, ok := readXMLFast(body, loc); ok {
+		return a, nil
+	}
+	return readXMLTree(body, loc)
+}
+
+// readXMLTree reads an XML bandwidth answer of any form the reader
+// tolerates, through the generic tree.
+func readXMLTree(body []byte, loc *time.Location) (answer, error) {
 	root, err := parseXML(body)
 	if err != nil {
 		return answer{}, err

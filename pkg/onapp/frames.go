@@ -42,45 +42,119 @@ type frameSpec struct {
 
 // buildFrames turns an answer into one frame per series, in a stable
 // order: by traffic, then by id. Points are sorted by time; two figures of
-// one series at one time are parts of one bucket, so they are added.
+// one series at one time are parts of one bucket, so they are added, in the
+// answer's order.
 func buildFrames(a answer, spec frameSpec) data.Frames {
-	points := map[seriesKey]map[int64]float64{}
-	for _, s := range a.samples {
-		k := seriesKey{s.traffic, s.group}
-		if points[k] == nil {
-			points[k] = map[int64]float64{}
+	// First the series of each sample, counting their points, then the
+	// points into slices of the right size. The series of a group are
+	// found by traffic (trafficKinds' order); a group's figures come one
+	// after the other, so the last group is remembered.
+	groups := map[string]*[2]int{}
+	var series []*seriesPoints
+	var counts []int
+	of := make([]int32, len(a.samples))
+	var last *[2]int
+	lastGroup := ""
+	for j, s := range a.samples {
+		if last == nil || s.group != lastGroup {
+			if last = groups[s.group]; last == nil {
+				last = &[2]int{-1, -1}
+				groups[s.group] = last
+			}
+			lastGroup = s.group
 		}
-		points[k][s.at.UnixNano()] += s.value
+		t := 0
+		if s.traffic != trafficKinds[0] {
+			t = 1
+		}
+		if last[t] < 0 {
+			last[t] = len(series)
+			series = append(series, &seriesPoints{key: seriesKey{s.traffic, s.group}})
+			counts = append(counts, 0)
+		}
+		of[j] = int32(last[t])
+		counts[last[t]]++
 	}
-	if len(points) == 0 {
+	for i, p := range series {
+		p.stamps, p.values = make([]int64, 0, counts[i]), make([]float64, 0, counts[i])
+	}
+	for j, s := range a.samples {
+		series[of[j]].add(s.at.UnixNano(), s.value)
+	}
+	if len(series) == 0 {
 		return data.Frames{emptyFrame(spec.notices)}
 	}
-	keys := make([]seriesKey, 0, len(points))
-	for k := range points {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b seriesKey) int {
-		return cmp.Or(cmp.Compare(a.traffic, b.traffic), compareIDs(a.group, b.group))
+	slices.SortFunc(series, func(a, b *seriesPoints) int {
+		return cmp.Or(cmp.Compare(a.key.traffic, b.key.traffic), compareIDs(a.key.group, b.key.group), cmp.Compare(a.key.group, b.key.group))
 	})
-	frames := make(data.Frames, 0, len(keys))
-	for _, k := range keys {
-		frames = append(frames, seriesFrame(k, points[k], spec))
+	frames := make(data.Frames, 0, len(series))
+	for _, p := range series {
+		frames = append(frames, seriesFrame(p, spec))
 	}
 	return frames
 }
 
-func seriesFrame(k seriesKey, byTime map[int64]float64, spec frameSpec) *data.Frame {
-	stamps := make([]int64, 0, len(byTime))
-	for t := range byTime {
-		stamps = append(stamps, t)
+// seriesPoints gathers one series' figures in the answer's order.
+type seriesPoints struct {
+	key    seriesKey
+	stamps []int64 // Unix nanoseconds
+	values []float64
+}
+
+func (p *seriesPoints) add(stamp int64, v float64) {
+	p.stamps = append(p.stamps, stamp)
+	p.values = append(p.values, v)
+}
+
+// points returns the series' times in order, each with the sum of its
+// figures (added in the answer's order).
+func (p *seriesPoints) points() ([]time.Time, []float64) {
+	// Answers come in ascending or descending date order: only other
+	// orders need the sort, which is stable so that figures of one time
+	// keep the answer's order.
+	if !slices.IsSorted(p.stamps) {
+		order := make([]int, len(p.stamps))
+		for i := range order {
+			order[i] = i
+		}
+		if isDescending(p.stamps) {
+			slices.Reverse(order)
+		} else {
+			slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(p.stamps[a], p.stamps[b]) })
+		}
+		stamps := make([]int64, len(order))
+		values := make([]float64, len(order))
+		for i, j := range order {
+			stamps[i], values[i] = p.stamps[j], p.values[j]
+		}
+		p.stamps, p.values = stamps, values
 	}
-	slices.Sort(stamps)
-	times := make([]time.Time, len(stamps))
-	values := make([]float64, len(stamps))
-	for i, t := range stamps {
-		times[i] = time.Unix(0, t).UTC()
-		values[i] = byTime[t]
+	times := make([]time.Time, 0, len(p.stamps))
+	values := make([]float64, 0, len(p.stamps))
+	for j := 0; j < len(p.stamps); {
+		stamp, sum := p.stamps[j], 0.0
+		for ; j < len(p.stamps) && p.stamps[j] == stamp; j++ {
+			sum += p.values[j]
+		}
+		times = append(times, time.Unix(0, stamp).UTC())
+		values = append(values, sum)
 	}
+	return times, values
+}
+
+// isDescending reports whether every stamp is after the next one.
+func isDescending(stamps []int64) bool {
+	for i := 1; i < len(stamps); i++ {
+		if stamps[i] >= stamps[i-1] {
+			return false
+		}
+	}
+	return true
+}
+
+func seriesFrame(p *seriesPoints, spec frameSpec) *data.Frame {
+	k := p.key
+	times, values := p.points()
 
 	labels := data.Labels{"traffic": k.traffic}
 	display := k.traffic

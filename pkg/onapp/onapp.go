@@ -100,7 +100,7 @@ func (s *Source) query(ctx context.Context, q *models.CDNQuery, tr backend.TimeR
 		return data.Frames{emptyFrame(w.notices)}, nil
 	}
 	names := s.startNames(ctx, q.GroupBy)
-	a, err := s.fetchBandwidth(ctx, q, w)
+	a, err := s.fetchBandwidth(ctx, q, w, tr)
 	if err != nil {
 		return nil, err
 	}
@@ -134,12 +134,15 @@ func (s *Source) startNames(ctx context.Context, dim string) func() namer {
 	}
 }
 
-// fetchBandwidth makes the bandwidth call and reads its answer.
-func (s *Source) fetchBandwidth(ctx context.Context, q *models.CDNQuery, w window) (answer, error) {
+// fetchBandwidth makes the bandwidth call and reads its answer. The call
+// carries the dashboard's range tr, so that a refresh of a relative range
+// can reuse a cached answer (upstream.Window).
+func (s *Source) fetchBandwidth(ctx context.Context, q *models.CDNQuery, w window, tr backend.TimeRange) (answer, error) {
 	call, err := bandwidthCall(q, w, s.api, s.format)
 	if err != nil {
 		return answer{}, err
 	}
+	call.Window = &upstream.Window{From: tr.From, To: tr.To, Key: windowKey(call)}
 	resp, err := s.client.Do(ctx, call)
 	if err != nil {
 		return answer{}, notFoundOnRoute(err, s.api)

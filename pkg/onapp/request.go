@@ -84,6 +84,18 @@ func bandwidthCall(q *models.CDNQuery, w window, api, format string) (upstream.C
 	}, nil
 }
 
+// windowKey identifies a bandwidth call apart from its dates: its path and
+// its parameters but start and end (the body repeats the parameters).
+func windowKey(call upstream.Call) string {
+	rest := url.Values{}
+	for k, v := range call.Query {
+		if k != "bandwidth[start]" && k != "bandwidth[end]" {
+			rest[k] = v
+		}
+	}
+	return call.Path + "?" + rest.Encode()
+}
+
 // numbers turns validated digit strings into JSON numbers, without leading
 // zeros (which JSON forbids).
 func numbers(ids []string) []json.Number {

@@ -76,6 +76,7 @@ func pointsIn(in []point, from, to time.Time, scale float64) ([]time.Time, []*fl
 	}
 	times := make([]time.Time, 0, len(in))
 	values := make([]*float64, 0, len(in))
+	store := make([]float64, 0, len(in)) // the values, in one array
 	for _, pt := range in {
 		ts := time.Unix(pt.Timestamp, 0).UTC()
 		if ts.Before(from) || ts.After(to) {
@@ -83,8 +84,8 @@ func pointsIn(in []point, from, to time.Time, scale float64) ([]time.Time, []*fl
 		}
 		var v *float64
 		if pt.Value != nil {
-			x := *pt.Value / scale
-			v = &x
+			store = append(store, *pt.Value/scale)
+			v = &store[len(store)-1]
 		}
 		times = append(times, ts)
 		values = append(values, v)

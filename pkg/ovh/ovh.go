@@ -136,7 +136,24 @@ func (t *telephony) statistics(ctx context.Context, ba, line, metric, timeframe 
 	if err != nil {
 		return st, upstream.BadQueryf("line %q of billing account %q: %v", line, ba, err)
 	}
-	err = t.get(ctx, p, url.Values{"timeframe": {timeframe}, "type": {metric}}, &st)
+	resp, err := t.api.Do(ctx, upstream.Call{Method: http.MethodGet, Path: p, Query: url.Values{"timeframe": {timeframe}, "type": {metric}}})
+	if err != nil {
+		return st, forCall(err, p)
+	}
+	return t.readStatistics(resp)
+}
+
+// readStatistics reads a statistics answer: in one pass when it has the
+// documented form (decode.go), else with encoding/json, which also words
+// the error when the answer cannot be read.
+func (t *telephony) readStatistics(resp *upstream.Response) (statistics, error) {
+	if t.api.CheckJSON(resp) == nil {
+		if st, ok := decodeStatistics(resp.Body); ok {
+			return st, nil
+		}
+	}
+	var st statistics
+	err := t.api.DecodeJSON(resp, &st)
 	return st, err
 }
 

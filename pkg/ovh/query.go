@@ -12,8 +12,11 @@ import (
 	"github.com/opsdeck/servicestats/pkg/upstream"
 )
 
-// fanOut bounds the upstream calls of one query in flight at once.
-const fanOut = 6
+// fanOut bounds the upstream calls of one query in flight at once. A panel of
+// up to 4 lines × 4 metrics (16 series) is fetched in one round trip rather
+// than one wave after another; the credential's call rate is the rate
+// guard's business, not this bound's.
+const fanOut = 16
 
 // series is one (line, metric) pair of a query: one upstream call, one frame.
 type series struct {

@@ -3,6 +3,7 @@ package pulse
 import (
 	"cmp"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 
@@ -209,6 +210,11 @@ func (c *logColumns) len() int { return c.rows }
 // are rather than a frame carrying a name table larger than its rows.
 const maxMappedNames = 2000
 
+// collectAfterRows is the size of a logs answer from which logsFrame
+// collects the garbage of its blocks at once: a few milliseconds on a
+// query that takes hundreds.
+const collectAfterRows = 50_000
+
 // logsFrame builds the logs table, joining the blocks column by column and
 // letting each block's column go as soon as it is copied.
 func logsFrame(c *logColumns) *data.Frame {
@@ -223,6 +229,13 @@ func logsFrame(c *logColumns) *data.Frame {
 		joinNumbers(c, "complexityScore", func(b *logBlock) *numbers { return &b.complexityScore }),
 	)
 	c.blocks = nil
+	if c.rows >= collectAfterRows {
+		// The blocks just copied are as large as the frame, and garbage
+		// now; the SDK is about to encode the frame (Arrow, then
+		// protobuf), allocating several times its size. Collected now,
+		// the blocks do not add up with those (BENCHMARKS.md, P5).
+		runtime.GC()
+	}
 	f.Meta = &data.FrameMeta{
 		Type:                   data.FrameTypeTable,
 		TypeVersion:            data.FrameTypeVersion{0, 1},

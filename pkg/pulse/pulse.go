@@ -127,7 +127,7 @@ func (s *Source) run(ctx context.Context, m *models.UsageQuery, tr backend.TimeR
 // readLogs reads every log page of the filter into columns.
 func (s *Source) readLogs(ctx context.Context, m *models.UsageQuery, f filter, partial string) (*logColumns, *pageRequest, pageSummary, error) {
 	req := &pageRequest{client: s.logs, path: "/stats", params: f.params(), limit: m.Limit,
-		maxPages: s.maxPages, inFlight: s.inFlight, what: "the logs", partial: partial}
+		maxPages: s.maxPages, inFlight: s.inFlight, what: "the logs", partial: partial, from: f.from, to: f.to}
 	cols := newLogColumns()
 	sum, err := readPages(ctx, req, decodeLogs(s.logs, m.Limit), cols.addBlock)
 	return cols, req, sum, err
@@ -190,9 +190,10 @@ func (s *Source) aggregateReport(ctx context.Context, m *models.UsageQuery, f fi
 // readAggregate reads every page of an aggregate report (one in practice).
 func (s *Source) readAggregate(ctx context.Context, spec aggregateSpec, f filter, limit int, partial string) ([]aggRow, *pageRequest, pageSummary, error) {
 	req := &pageRequest{client: s.reports, path: spec.path, params: f.params(), limit: limit,
-		maxPages: s.maxPages, inFlight: s.inFlight, what: "the " + strings.TrimPrefix(spec.path, "/stats/") + " report", partial: partial}
+		maxPages: s.maxPages, inFlight: s.inFlight, what: "the " + strings.TrimPrefix(spec.path, "/stats/") + " report", partial: partial,
+		from: f.from, to: f.to}
 	var rows []aggRow
-	sum, err := readPages(ctx, req, jsonRows[wireAggregate](s.reports, limit), func(_ int, page []wireAggregate) {
+	sum, err := readPages(ctx, req, jsonRows[wireAggregate](s.reports), func(_ int, page []wireAggregate) {
 		for i := range page {
 			rows = append(rows, spec.row(&page[i]))
 		}

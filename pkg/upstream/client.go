@@ -154,6 +154,27 @@ type Call struct {
 	Query  url.Values // may be nil
 	Body   []byte     // sent as is; recorded with the call
 	Header http.Header
+	// Window, when set, is the dashboard time range the call's parameters
+	// carry; see Window.
+	Window *Window
+}
+
+// Window is the dashboard time range a call asks for, on APIs that take the
+// range as parameters (Pulse's startDate and endDate, OnApp's start and end).
+//
+// A relative range ("last 24 hours") moves forward with every refresh, and
+// so does the call's URL: every refresh of a dashboard would miss the cache.
+// So a cacheable call with a Window is also answered by the live cached
+// answer of the same call (same Key) made for a range of the same length
+// that the new range follows by at most the cache TTL (and windowSlack).
+// Such an answer is no staler than any cached one: it is served only while
+// it lives, so it lacks at most the TTL's worth of the range's end. A range
+// that moved backwards, changed length or moved further is fetched afresh.
+type Window struct {
+	From, To time.Time
+	// Key identifies the call apart from its range: its path and its other
+	// parameters (not the dates, nor a body repeating them).
+	Key string
 }
 
 // Do sends the call and returns the complete answer when its status is 2xx,
@@ -176,8 +197,17 @@ func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
 	idempotent := call.Method == http.MethodGet || call.Method == http.MethodHead
 	key := c.key(call, target)
 	cacheable := idempotent && c.opts.CacheTTL > 0
+	var win *windowRef
+	if cacheable && call.Window != nil {
+		win = &windowRef{key: c.windowKey(call), from: call.Window.From, to: call.Window.To, maxShift: c.opts.CacheTTL + windowSlack}
+	}
 	if cacheable && !bypassCache(ctx) {
-		if resp, ok := c.cache.get(key, time.Now()); ok {
+		now := time.Now()
+		resp, ok := c.cache.get(key, now)
+		if !ok && win != nil {
+			resp, ok = c.cache.getMoved(win, now)
+		}
+		if ok {
 			metricCacheHits.WithLabelValues(c.opts.Source).Inc()
 			return resp, nil
 		}
@@ -185,7 +215,7 @@ func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
 	resp, shared, err := c.flights.do(ctx, key, func(ctx context.Context) (*Response, error) {
 		resp, err := c.attempts(ctx, call, target, idempotent)
 		if err == nil && cacheable {
-			c.cache.put(key, resp, time.Now().Add(c.opts.CacheTTL))
+			c.cache.putWindow(key, resp, time.Now().Add(c.opts.CacheTTL), win)
 		}
 		return resp, err
 	})
@@ -203,6 +233,19 @@ func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
 func (c *Client) key(call Call, target string) string {
 	body := sha256.Sum256(call.Body)
 	return c.opts.Namespace + "\x00" + c.credFP + "\x00" + call.Method + " " + target + "\x00" + hex.EncodeToString(body[:8])
+}
+
+// windowSlack is how much further than the cache TTL a moved range may be
+// from the cached one. A dashboard fixes its range when it asks, and the
+// answer starts its lifetime when it arrives: a refresh exactly one TTL
+// later finds the answer alive (as a call with a fixed URL would) with a
+// range moved by the TTL plus the time the first answer took.
+const windowSlack = time.Second
+
+// windowKey identifies a call with a Window apart from its range, for the
+// cache (see Window): instance, credential, method, base URL and the key.
+func (c *Client) windowKey(call Call) string {
+	return c.opts.Namespace + "\x00" + c.credFP + "\x00" + call.Method + " " + c.base.String() + "\x00" + call.Window.Key
 }
 
 // attempts makes the call, retrying transient failures of idempotent calls.
@@ -285,7 +328,7 @@ func (c *Client) send(ctx context.Context, call Call, target string) (*Response,
 	}
 	metricCalls.WithLabelValues(c.opts.Source, statusLabel(resp.StatusCode)).Inc()
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, c.opts.MaxResponseBytes+1))
+	data, err := readAll(io.LimitReader(resp.Body, c.opts.MaxResponseBytes+1), resp.ContentLength, c.opts.MaxResponseBytes)
 	if err != nil {
 		return nil, c.transportError(ctx, err, target)
 	}
@@ -301,6 +344,32 @@ func (c *Client) send(ctx context.Context, call Call, target string) (*Response,
 		return nil, c.httpError(out)
 	}
 	return out, nil
+}
+
+// readAll is io.ReadAll starting from a buffer of the announced length
+// (Content-Length, when given and within limit): a large answer is read
+// into one allocation of its size instead of a slice grown and copied
+// over and over, which for a Pulse logs page of a few MB was twice its size
+// in garbage.
+func readAll(r io.Reader, length, limit int64) ([]byte, error) {
+	size := int64(512)
+	if length > 0 && length <= limit {
+		size = length + 1 // +1: the read that meets the end needs no growth
+	}
+	b := make([]byte, 0, size)
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // grow as append does
+		}
+	}
 }
 
 func (c *Client) httpError(resp *Response) *Error {

@@ -1,0 +1,150 @@
+package ovh
+
+// P1 of the benchmarks (BENCHMARKS.md): the cost of turning OVHcloud's answers
+// into frames, against the floor of merely decoding the same bytes with
+// encoding/json into minimal structs. The large answer is a panel of 50 lines
+// × the four metrics over the yearly timeframe (367 daily points each), one
+// statistics body per (line, metric) as the sandbox serves them.
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
+
+	"github.com/opsdeck/servicestats/internal/sandbox"
+	"github.com/opsdeck/servicestats/pkg/models"
+	"github.com/opsdeck/servicestats/pkg/source"
+	"github.com/opsdeck/servicestats/pkg/upstream"
+	"github.com/opsdeck/servicestats/test/bench/paired"
+)
+
+// benchLines is the number of lines of the large answer.
+const benchLines = 50
+
+// benchPanel is the large answer: the query, its bodies (one per series, in
+// seriesOf order) and the instant it was made.
+type benchPanel struct {
+	query  *models.TelephonyQuery
+	bodies [][]byte
+	now    time.Time
+	bytes  int64
+}
+
+func newBenchPanel(tb testing.TB) *benchPanel {
+	tb.Helper()
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	m := &models.TelephonyQuery{BillingAccount: "ab12345-ovh-1", Metrics: models.TelephonyMetrics, Timeframe: "yearly", MOSScale: models.MOSScaleRaw}
+	for i := range benchLines {
+		m.Lines = append(m.Lines, fmt.Sprintf("00331234%05d", i))
+	}
+	if err := m.Validate(); err != nil {
+		tb.Fatal(err)
+	}
+	p := &benchPanel{query: m, now: now}
+	for _, s := range seriesOf(m) {
+		st, err := sandbox.OVHLineStatistics(m.Lines[s.line], "yearly", s.metric, now)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		body, err := json.Marshal(st) // what the sandbox writes
+		if err != nil {
+			tb.Fatal(err)
+		}
+		p.bodies = append(p.bodies, body)
+		p.bytes += int64(len(body))
+	}
+	return p
+}
+
+// ovhFrames returns the bytes → frames operation: the 200 bodies through the
+// source's own code, the reader of every body (readStatistics), then the
+// frame builder (planning, points inside the range, labels, units).
+func ovhFrames(b *testing.B, p *benchPanel) func() {
+	s := testSettings()
+	src, err := newTelephony(s, source.Deps{Logger: log.NewNullLogger(), InstanceID: "bench"}, options{httpClient: &http.Client{}, now: func() time.Time { return p.now }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(src.Dispose)
+	all := seriesOf(p.query)
+	lines := make([]described, len(p.query.Lines))
+	for i, l := range p.query.Lines {
+		lines[i] = described{info: lineInfo{ServiceName: l, Description: "Line " + l}}
+	}
+	header := http.Header{"Content-Type": {"application/json; charset=utf-8"}}
+	from, to := p.now.Add(-365*24*time.Hour), p.now
+	return func() {
+		results := make([]fetched, len(all))
+		for i, body := range p.bodies {
+			results[i].stats, results[i].err = src.readStatistics(&upstream.Response{Status: 200, Header: header, Body: body})
+		}
+		plan := planTimeframe(p.query.Timeframe, from, to, p.now)
+		frames, err := src.frames(p.query, all, results, lines, plan)
+		if err != nil || len(frames) != len(all) {
+			b.Fatal(len(frames), err)
+		}
+		points := 0
+		for _, f := range frames {
+			points += f.Rows()
+		}
+		if points < len(all)*360 {
+			b.Fatalf("%d points in the frames, want about %d", points, len(all)*365)
+		}
+	}
+}
+
+// ovhFloor returns the decode floor: the same bodies decoded with
+// encoding/json into the least that holds them, the unit and (timestamp,
+// value or null) pairs.
+func ovhFloor(b *testing.B, p *benchPanel) func() {
+	type minimalPoint struct {
+		Timestamp int64    `json:"timestamp"`
+		Value     *float64 `json:"value"`
+	}
+	type minimal struct {
+		Unit   string         `json:"unit"`
+		Values []minimalPoint `json:"values"`
+	}
+	return func() {
+		out := make([]minimal, len(p.bodies))
+		for i, body := range p.bodies {
+			if err := json.Unmarshal(body, &out[i]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// BenchmarkP1OVH measures both side by side (paired.Run): frames-ms,
+// floor-ms and their ratio, the figure of BENCHMARKS.md.
+func BenchmarkP1OVH(b *testing.B) {
+	p := newBenchPanel(b)
+	paired.Run(b, paired.Op{Name: "frames", F: ovhFrames(b, p)}, paired.Op{Name: "floor", F: ovhFloor(b, p)})
+	b.ReportMetric(float64(p.bytes)/1e6, "MB")
+}
+
+// BenchmarkP1OVHFrames and BenchmarkP1OVHFloor run each alone, for
+// profiling (-cpuprofile, -memprofile).
+func BenchmarkP1OVHFrames(b *testing.B) {
+	p := newBenchPanel(b)
+	op := ovhFrames(b, p)
+	b.SetBytes(p.bytes)
+	b.ReportAllocs()
+	for b.Loop() {
+		op()
+	}
+}
+
+func BenchmarkP1OVHFloor(b *testing.B) {
+	p := newBenchPanel(b)
+	op := ovhFloor(b, p)
+	b.SetBytes(p.bytes)
+	b.ReportAllocs()
+	for b.Loop() {
+		op()
+	}
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs every benchmark of the plugin (issue #8) and writes BENCHMARKS.md:
+# P1 (bytes → frames ÷ decode floor), P2 (QueryData through the built binary ÷
+# a direct fetch; the plugin's own overhead), P3 (a NOC wall's upstream calls
+# ÷ the cache budget), P5 (peak RSS ÷ raw bytes for 200,000 log rows).
+#
+#   ./scripts/bench.sh               everything, 5 runs each (about 10 minutes; P3 alone takes 5)
+#   BENCH_COUNT=7 ./scripts/bench.sh more runs
+#   BENCH_PPROF=/tmp/prof ./scripts/bench.sh   also write CPU and allocation profiles (slower)
+#
+# Benchmarks are not timed tests: nothing fails on a missed goal; the report
+# says which goals are met. CI only checks that they run (scripts/test.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+started=$(date +%s)
+echo "==> build dist/gpx_servicestats_linux_amd64"
+go build -o dist/gpx_servicestats_linux_amd64 ./pkg
+
+args=(-count "${BENCH_COUNT:-5}" -out BENCHMARKS.md -started "$started")
+if [[ -f test/bench/baseline.json ]]; then
+  args+=(-baseline test/bench/baseline.json)
+fi
+if [[ -n "${BENCH_PPROF:-}" ]]; then
+  args+=(-pprof "$BENCH_PPROF")
+fi
+echo "==> go run ./test/bench ${args[*]}"
+go run ./test/bench "${args[@]}"
