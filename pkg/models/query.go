@@ -42,20 +42,60 @@ const (
 	MOSScaleMOS = "mos" // 1–5
 )
 
+// All is the value of billingAccount, or the one entry of lines, that
+// means every billing account the credential sees, or every line of the
+// account.
+const All = "*"
+
 // TelephonyQuery asks for OVHcloud line statistics.
 type TelephonyQuery struct {
 	Common
+	// BillingAccount is one account, All, or several: a multi-value
+	// template variable arrives as "a,b" (the editor's csv format) or
+	// "{a,b}" (Grafana's default glob format); Validate splits it into
+	// BillingAccounts.
 	BillingAccount string   `json:"billingAccount"`
 	Lines          []string `json:"lines"`
 	Metrics        []string `json:"metrics"`
 	Timeframe      string   `json:"timeframe"`
 	MOSScale       string   `json:"mosScale"`
+
+	// BillingAccounts is BillingAccount split (one entry when it names one
+	// account, []string{All} for every account).
+	BillingAccounts []string `json:"-"`
+}
+
+// AllAccounts reports whether the query asks for every billing account.
+func (q *TelephonyQuery) AllAccounts() bool { return slices.Contains(q.BillingAccounts, All) }
+
+// AllLines reports whether the query asks for every line of its accounts.
+func (q *TelephonyQuery) AllLines() bool { return slices.Contains(q.Lines, All) }
+
+// splitMulti splits a multi-value template variable's expansion: "a,b",
+// "{a,b}" or a single value.
+func splitMulti(s string) []string {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}") {
+		s = s[1 : len(s)-1]
+	}
+	return cleanList(strings.Split(s, ","))
 }
 
 // Validate fills defaults and checks the query.
 func (q *TelephonyQuery) Validate() error {
 	q.BillingAccount = strings.TrimSpace(q.BillingAccount)
-	q.Lines = cleanList(q.Lines)
+	q.BillingAccounts = splitMulti(q.BillingAccount)
+	if q.AllAccounts() {
+		q.BillingAccounts = []string{All}
+	}
+	var lines []string
+	for _, l := range q.Lines { // a multi-value variable may arrive as one "{a,b}" entry
+		lines = append(lines, splitMulti(l)...)
+	}
+	q.Lines = cleanList(lines)
+	if q.AllLines() {
+		q.Lines = []string{All}
+	}
 	q.Metrics = cleanList(q.Metrics)
 	if q.Timeframe == "" {
 		q.Timeframe = "auto"
@@ -64,10 +104,10 @@ func (q *TelephonyQuery) Validate() error {
 		q.MOSScale = MOSScaleRaw
 	}
 	switch {
-	case q.BillingAccount == "":
-		return fmt.Errorf("billingAccount is required")
+	case len(q.BillingAccounts) == 0:
+		return fmt.Errorf("billingAccount is required (an account such as ab12345-ovh-1, or %q for every account)", All)
 	case len(q.Lines) == 0:
-		return fmt.Errorf("lines: give at least one line (service name) of %s", q.BillingAccount)
+		return fmt.Errorf("lines: give at least one line (service name) of %s, or [%q] for every line", q.BillingAccount, All)
 	case len(q.Metrics) == 0:
 		return fmt.Errorf("metrics: give at least one of %s", strings.Join(TelephonyMetrics, ", "))
 	}

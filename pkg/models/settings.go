@@ -35,6 +35,9 @@ const (
 	// DefaultMaxResponseBytes caps one upstream answer (a year of Pulse logs
 	// at the largest page size stays far below it).
 	DefaultMaxResponseBytes = 64 << 20
+	// DefaultOVHAlertingShare is the share of ovhRequestsPerMinute kept for
+	// alert rule evaluations: dashboards cannot use it.
+	DefaultOVHAlertingShare = 0.5
 )
 
 // Settings is a data source's configuration: jsonData and the decrypted
@@ -53,6 +56,9 @@ type Settings struct {
 	MaxPages int
 	// OVHRequestsPerMinute is the rate guard per OVH credential.
 	OVHRequestsPerMinute int
+	// OVHAlertingShare is the share (0 ≤ x < 1) of OVHRequestsPerMinute
+	// reserved for alerting requests (jsonData.ovhAlertingShare).
+	OVHAlertingShare float64
 	// MaxResponseBytes caps one upstream answer (jsonData.maxResponseBytes).
 	MaxResponseBytes int64
 }
@@ -108,6 +114,7 @@ type jsonData struct {
 	CacheTTLSeconds      flexNumber `json:"cacheTTLSeconds"`
 	MaxPages             flexNumber `json:"maxPages"`
 	OVHRequestsPerMinute flexNumber `json:"ovhRequestsPerMinute"`
+	OVHAlertingShare     flexNumber `json:"ovhAlertingShare"`
 	MaxResponseBytes     flexNumber `json:"maxResponseBytes"`
 }
 
@@ -149,6 +156,10 @@ func LoadSettings(s backend.DataSourceInstanceSettings) (*Settings, error) {
 		MaxPages:             jd.MaxPages.intOr(DefaultMaxPages),
 		OVHRequestsPerMinute: jd.OVHRequestsPerMinute.intOr(DefaultOVHRequestsPerMinute),
 		MaxResponseBytes:     int64(jd.MaxResponseBytes.intOr(DefaultMaxResponseBytes)),
+		OVHAlertingShare:     DefaultOVHAlertingShare,
+	}
+	if jd.OVHAlertingShare.set {
+		out.OVHAlertingShare = jd.OVHAlertingShare.v
 	}
 	if jd.CacheTTLSeconds.set {
 		out.CacheTTL = time.Duration(jd.CacheTTLSeconds.v * float64(time.Second))
@@ -187,6 +198,8 @@ func (s *Settings) validate() error {
 		return fmt.Errorf("ovhRequestsPerMinute must be positive")
 	case s.MaxResponseBytes <= 0:
 		return fmt.Errorf("maxResponseBytes must be positive")
+	case !(s.OVHAlertingShare >= 0 && s.OVHAlertingShare < 1):
+		return fmt.Errorf("ovhAlertingShare must be a share from 0 (no reservation) to below 1, such as 0.5")
 	}
 	if s.OVH.AuthMethod != OVHAuthKeys && s.OVH.AuthMethod != OVHAuthOAuth2 {
 		return fmt.Errorf("ovhAuthMethod must be %q or %q, not %q", OVHAuthKeys, OVHAuthOAuth2, s.OVH.AuthMethod)

@@ -109,6 +109,9 @@ func (d *Datasource) QueryData(ctx context.Context, req *backend.QueryDataReques
 // request is answered concurrently, within a bound.
 func (d *Datasource) answer(s *slot) backend.QueryDataHandlerFunc {
 	return func(ctx context.Context, req *backend.QueryDataRequest) (*backend.QueryDataResponse, error) {
+		if fromAlert(req) {
+			ctx = upstream.WithAlerting(ctx)
+		}
 		out := backend.NewQueryDataResponse()
 		var mu sync.Mutex
 		var wg sync.WaitGroup
@@ -132,6 +135,13 @@ func (d *Datasource) answer(s *slot) backend.QueryDataHandlerFunc {
 		wg.Wait()
 		return out, nil
 	}
+}
+
+// fromAlert reports whether Grafana's alerting engine sent the request (its
+// FromAlert header).
+func fromAlert(req *backend.QueryDataRequest) bool {
+	v := strings.TrimSpace(req.Headers[backend.FromAlertHeaderName])
+	return v != "" && !strings.EqualFold(v, "false")
 }
 
 func (d *Datasource) unknownQueryType(_ context.Context, req *backend.QueryDataRequest) (*backend.QueryDataResponse, error) {

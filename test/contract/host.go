@@ -177,11 +177,21 @@ type Query struct {
 
 // QueryData sends one request holding the queries.
 func (h *Host) QueryData(ctx context.Context, ds DataSource, queries ...Query) (*backend.QueryDataResponse, error) {
+	return h.QueryDataWithHeaders(ctx, ds, nil, queries...)
+}
+
+// AlertHeaders are the request headers Grafana's alerting engine sends with
+// a rule's evaluation.
+var AlertHeaders = map[string]string{backend.FromAlertHeaderName: "true"}
+
+// QueryDataWithHeaders sends one request holding the queries, with request
+// headers (AlertHeaders for an alert rule's evaluation).
+func (h *Host) QueryDataWithHeaders(ctx context.Context, ds DataSource, headers map[string]string, queries ...Query) (*backend.QueryDataResponse, error) {
 	pc, err := ds.pluginContext()
 	if err != nil {
 		return nil, err
 	}
-	req := &backend.QueryDataRequest{}
+	req := &backend.QueryDataRequest{Headers: headers}
 	for _, q := range queries {
 		raw, err := json.Marshal(q.JSON)
 		if err != nil {
