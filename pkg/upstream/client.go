@@ -58,6 +58,9 @@ type Options struct {
 	CacheTTL time.Duration
 	// RequestsPerMinute, when > 0, guards the credential's call rate.
 	RequestsPerMinute int
+	// AlertingShare is the share of RequestsPerMinute reserved for alerting
+	// requests (see WithAlerting): other calls may not use it.
+	AlertingShare float64
 	// Retry bounds retries of idempotent calls; nil means DefaultRetryPolicy.
 	Retry *RetryPolicy
 }
@@ -124,7 +127,7 @@ func New(opts Options) (*Client, error) {
 		c.retry.MaxAttempts = 1
 	}
 	if opts.RequestsPerMinute > 0 {
-		c.guard = guardFor(c.credFP, opts.RequestsPerMinute)
+		c.guard = guardFor(c.credFP, opts.RequestsPerMinute, opts.AlertingShare)
 	}
 	return c, nil
 }
@@ -464,24 +467,11 @@ func (c *Client) DecodeError(resp *Response, err error) *Error {
 		what = "a truncated answer"
 	}
 	return &Error{Source: c.opts.Source, Kind: KindDecode, Status: resp.Status, Err: err, Message: c.scrub(fmt.Sprintf(
-		"%s sent %s (%v) — check that the URL points at the API itself, not a proxy or login page; if it does, try again", c.opts.Source, what, shorten(err.Error(), 160)))}
+		"%s sent %s (%v) — check that the URL points at the API itself, not a proxy or login page; if it does, try again", c.opts.Source, what, Shorten(err.Error(), 160)))}
 }
 
 // scrub removes every configured secret from s.
 func (c *Client) scrub(s string) string { return Scrub(s, c.opts.Secrets) }
-
-// Scrub replaces each secret found in s by "[redacted]".
-func Scrub(s string, secrets []string) string {
-	for _, sec := range secrets {
-		if len(sec) >= 4 {
-			s = strings.ReplaceAll(s, sec, "[redacted]")
-			if esc := url.QueryEscape(sec); esc != sec {
-				s = strings.ReplaceAll(s, esc, "[redacted]")
-			}
-		}
-	}
-	return s
-}
 
 func rootCause(err error) string {
 	for {
@@ -491,13 +481,6 @@ func rootCause(err error) string {
 		}
 		err = next
 	}
-}
-
-func shorten(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }
 
 func formatBytes(n int64) string {

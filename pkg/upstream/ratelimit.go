@@ -25,7 +25,7 @@ type rateGuard struct {
 
 // guardFor returns the process's guard for a credential, replacing it when
 // the configured rate changed.
-func guardFor(key string, perMinute int) *rateGuard {
+func guardFor(key string, perMinute int, alertingShare float64) *rateGuard {
 	guardsMu.Lock()
 	defer guardsMu.Unlock()
 	if g, ok := guards[key]; ok && g.perMinute == perMinute {
