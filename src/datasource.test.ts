@@ -57,6 +57,8 @@ const usage = (patch: Partial<UsageQuery> = {}): UsageQuery => ({
 beforeEach(() => {
   installTemplateSrv([
     { name: 'ba', current: 'ab12345-ovh-1' },
+    { name: 'accounts', current: ['ab12345-ovh-1', 'cd67890-ovh-1'] },
+    { name: 'allAccounts', current: '$__all', options: ['ab12345-ovh-1', 'cd67890-ovh-1', 'zz99999-ovh-1'] },
     { name: 'line', current: ['0033100000001', '0033100000002', '0033100000003'] },
     { name: 'oneLine', current: ['0033100000009'] },
     {
@@ -126,6 +128,22 @@ describe('applyTemplateVariables', () => {
   it('expands a multi-value variable in lines into one line per value', () => {
     expect(apply(telephony({ billingAccount: '$ba', lines: ['$line'] }))).toEqual(
       telephony({ lines: ['0033100000001', '0033100000002', '0033100000003'] })
+    );
+  });
+
+  it('sends a multi-value billing-account variable as its accounts separated by commas', () => {
+    expect(applyTelephony(telephony({ billingAccount: '$accounts' })).billingAccount).toBe(
+      'ab12345-ovh-1,cd67890-ovh-1'
+    );
+    expect(applyTelephony(telephony({ billingAccount: '${allAccounts}' })).billingAccount).toBe(
+      'ab12345-ovh-1,cd67890-ovh-1,zz99999-ovh-1'
+    );
+    expect(applyTelephony(telephony({ billingAccount: '$ba' })).billingAccount).toBe('ab12345-ovh-1');
+  });
+
+  it('keeps All accounts and All lines as they are', () => {
+    expect(apply(telephony({ billingAccount: '*', lines: ['*'] }))).toEqual(
+      telephony({ billingAccount: '*', lines: ['*'] })
     );
   });
 
@@ -204,6 +222,19 @@ describe('fetchOptions', () => {
       { value: '0033100000001', text: 'Reception', description: 'SIP line' },
       { value: '0033100000002', text: '0033100000002' },
     ]);
+  });
+
+  it('lists the lines of every account of a multi-value variable, separated by commas', async () => {
+    const ds = new DataSource(settings);
+    const getResource = jest.spyOn(ds, 'getResource').mockResolvedValue([]);
+
+    await ds.fetchOptions('telephony/lines', { billingAccount: '$accounts' });
+    await ds.fetchOptions('telephony/lines', { billingAccount: '*' });
+
+    expect(getResource).toHaveBeenNthCalledWith(1, 'telephony/lines', {
+      billingAccount: 'ab12345-ovh-1,cd67890-ovh-1',
+    });
+    expect(getResource).toHaveBeenNthCalledWith(2, 'telephony/lines', { billingAccount: '*' });
   });
 
   it('answers an empty list when the backend does not answer a list', async () => {

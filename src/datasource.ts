@@ -1,7 +1,7 @@
 import { CoreApp, DataSourceInstanceSettings, ScopedVars } from '@grafana/data';
 import { DataSourceWithBackend } from '@grafana/runtime';
 
-import { interpolateList, interpolateValue } from './templating';
+import { interpolateCsv, interpolateList, interpolateValue } from './templating';
 import { defaultQueryFor, isRunnable } from './queries';
 import {
   ResourceOption,
@@ -34,7 +34,8 @@ export class DataSource extends DataSourceWithBackend<ServiceStatsQuery, Service
       case 'telephony':
         return {
           ...query,
-          billingAccount: interpolateValue(query.billingAccount, scopedVars),
+          // A multi-value variable becomes "a,b": one query reads each of its accounts.
+          billingAccount: interpolateCsv(query.billingAccount, scopedVars),
           lines: interpolateList(query.lines, scopedVars),
           // The backend rejects a value that is not one of the four metrics, naming it.
           metrics: interpolateList(query.metrics, scopedVars) as TelephonyQuery['metrics'],
@@ -54,7 +55,8 @@ export class DataSource extends DataSourceWithBackend<ServiceStatsQuery, Service
 
   /**
    * Lists the values a drop-down or a variable offers, from one of the backend's resource routes.
-   * Template variables in the parameters (e.g. `billingAccount=$ba`) are interpolated first.
+   * Template variables in the parameters (e.g. `billingAccount=$ba`) are interpolated first, a
+   * multi-value one as its values separated by commas.
    */
   async fetchOptions(
     path: ResourcePath,
@@ -75,7 +77,7 @@ export class DataSource extends DataSourceWithBackend<ServiceStatsQuery, Service
 function interpolateParams(params: ResourceParams, scopedVars?: ScopedVars): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(params)) {
-    const interpolated = interpolateValue(value, scopedVars);
+    const interpolated = interpolateCsv(value, scopedVars);
     if (interpolated !== '') {
       out[key] = interpolated;
     }

@@ -30,6 +30,7 @@ export const Selectors = {
       cacheTTLSeconds: 'servicestats-config-cache-ttl-seconds',
       maxPages: 'servicestats-config-max-pages',
       ovhRequestsPerMinute: 'servicestats-config-ovh-requests-per-minute',
+      ovhAlertingShare: 'servicestats-config-ovh-alerting-share',
       maxResponseBytes: 'servicestats-config-max-response-bytes',
     },
   },

@@ -16,6 +16,21 @@ export function interpolateValue(value: string | undefined, scopedVars?: ScopedV
 }
 
 /**
+ * Interpolates a value that may name several things, such as billing accounts: a multi-value
+ * variable (or its "All" value) becomes its values separated by commas (`a,b`), which the backend
+ * splits, rather than Grafana's default `{a,b}`.
+ */
+export function interpolateCsv(value: string | undefined, scopedVars?: ScopedVars): string {
+  return getTemplateSrv()
+    .replace(value ?? '', scopedVars, joinCsv)
+    .trim();
+}
+
+function joinCsv(value: unknown): string {
+  return Array.isArray(value) ? value.join(',') : String(value ?? '');
+}
+
+/**
  * Interpolates every element of a list. A multi-value variable (or its "All" value) expands to one
  * element per value, so `['$line']` with three lines selected becomes three lines. The result keeps
  * the first occurrence of each value and drops empty ones.

@@ -36,11 +36,21 @@ export const TIMEFRAMES: readonly Timeframe[] = ['auto', 'hourly', 'daily', 'wee
 /** `raw` is 0–5000 as OVHcloud sends it; `mos` is the 1–5 scale. */
 export type MosScale = 'raw' | 'mos';
 
+/**
+ * The value of `billingAccount`, or the one entry of `lines`, that means every billing account the
+ * credential sees, or every line of the account(s), as listed when the query runs (pkg/models All).
+ */
+export const ALL = '*';
+
 /** Telephony QoS (OVHcloud). */
 export interface TelephonyQuery extends CommonQuery {
   queryType: 'telephony';
+  /**
+   * One account, `*` for every account, or several separated by commas (a multi-value variable is
+   * interpolated so; the backend also reads Grafana's default `{a,b}`).
+   */
   billingAccount: string;
-  /** One or more line service names; multi-value variables expand here. */
+  /** One or more line service names, or `['*']` for every line; multi-value variables expand here. */
   lines: string[];
   metrics: Array<TelephonyMetric | VariableRef>;
   timeframe: Timeframe;
@@ -235,6 +245,11 @@ export interface ServiceStatsOptions extends DataSourceJsonData {
   cacheTTLSeconds?: number;
   maxPages?: number;
   ovhRequestsPerMinute?: number;
+  /**
+   * Share of `ovhRequestsPerMinute` reserved for alert rule evaluations, 0 ≤ x < 1 (default 0.5;
+   * 0 reserves nothing): dashboards cannot use it.
+   */
+  ovhAlertingShare?: number;
   /** Size cap of one upstream answer, in bytes (default 64 MiB). */
   maxResponseBytes?: number;
 }

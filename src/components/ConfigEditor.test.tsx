@@ -201,4 +201,28 @@ describe('ConfigEditor — advanced', () => {
     expect(onChange).not.toHaveBeenCalled();
     expect(screen.getByTestId(ids.advanced.maxPages)).toHaveAttribute('aria-invalid', 'true');
   });
+
+  it('stores the share of OVHcloud calls kept for alerting as a decimal, refusing 1 and above', async () => {
+    const { user, jsonData } = renderEditor(settings({ ovhRequestsPerMinute: 60 }));
+    const share = screen.getByTestId(ids.advanced.ovhAlertingShare);
+    expect(share).toHaveAttribute('placeholder', '0.5');
+
+    await user.type(share, '0.25');
+    expect(jsonData()).toEqual({ ovhRequestsPerMinute: 60, ovhAlertingShare: 0.25 });
+
+    await user.clear(share);
+    await user.type(share, '1');
+    expect(share).toHaveAttribute('aria-invalid', 'true');
+    expect(jsonData()).toEqual({ ovhRequestsPerMinute: 60 });
+
+    await user.clear(share);
+    await user.type(share, '0');
+    expect(jsonData()).toEqual({ ovhRequestsPerMinute: 60, ovhAlertingShare: 0 });
+  });
+
+  it('is open when only the alerting share is set, and shows it', () => {
+    renderEditor(settings({ ovhAlertingShare: 0.3 }));
+
+    expect(screen.getByTestId(ids.advanced.ovhAlertingShare)).toHaveValue('0.3');
+  });
 });

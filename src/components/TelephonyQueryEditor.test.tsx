@@ -18,6 +18,11 @@ const answers: FakeAnswers = {
   ],
   'telephony/lines?billingAccount=ab22222-ovh-1': [{ value: '0033200000001', text: 'Shop Lyon' }],
   'telephony/lines?billingAccount=$ba': [{ value: '0033900000001', text: 'Line of the variable' }],
+  'telephony/lines?billingAccount=*': [
+    { value: '0033100000001', text: 'Reception' },
+    { value: '0033100000002', text: 'Sales' },
+    { value: '0033200000001', text: 'Shop Lyon' },
+  ],
   'telephony/metrics': [
     { value: 'maxDelay', text: 'Max delay' },
     { value: 'maxJitter', text: 'Max jitter' },
@@ -45,13 +50,11 @@ beforeEach(() => {
 });
 
 describe('TelephonyQueryEditor', () => {
-  it('picks the first account once loaded and fills in all of its lines', async () => {
+  it('picks the first account once loaded, with all of its lines', async () => {
     const { source } = fakeOptionsSource(answers);
     const { last, onRunQuery } = renderSubEditor(TelephonyQueryEditor, query(), source);
 
-    await waitFor(() =>
-      expect(last()).toEqual(query({ billingAccount: 'ab11111-ovh-1', lines: ['0033100000001', '0033100000002'] }))
-    );
+    await waitFor(() => expect(last()).toEqual(query({ billingAccount: 'ab11111-ovh-1', lines: ['*'] })));
     expect(onRunQuery).toHaveBeenCalled();
   });
 
@@ -66,15 +69,56 @@ describe('TelephonyQueryEditor', () => {
     expect(onChange).not.toHaveBeenCalled();
   });
 
-  it('resets the lines when another account is picked, then fills in that account’s lines', async () => {
-    const { source } = fakeOptionsSource(answers);
+  it('selects all lines of another account when it is picked', async () => {
+    const { source, fetchOptions } = fakeOptionsSource(answers);
     const saved = query({ billingAccount: 'ab11111-ovh-1', lines: ['0033100000001'] });
     const { user, onChange, last } = renderSubEditor(TelephonyQueryEditor, saved, source);
 
     await pickOption(user, 'Billing account', 'ab22222-ovh-1 — Shops');
+    await settle(fetchOptions);
 
-    expect(onChange).toHaveBeenCalledWith(query({ billingAccount: 'ab22222-ovh-1', lines: [] }));
-    await waitFor(() => expect(last()).toEqual(query({ billingAccount: 'ab22222-ovh-1', lines: ['0033200000001'] })));
+    expect(onChange).toHaveBeenCalledTimes(1);
+    expect(last()).toEqual(query({ billingAccount: 'ab22222-ovh-1', lines: ['*'] }));
+    expect(fetchOptions).toHaveBeenCalledWith('telephony/lines', { billingAccount: 'ab22222-ovh-1' });
+  });
+
+  it('offers All accounts first, and then lists the lines of every account', async () => {
+    const { source, fetchOptions } = fakeOptionsSource(answers);
+    const saved = query({ billingAccount: 'ab11111-ovh-1', lines: ['0033100000001'] });
+    const { user, last } = renderSubEditor(TelephonyQueryEditor, saved, source);
+    await settle(fetchOptions);
+
+    await pickOption(user, 'Billing account', 'All accounts');
+    await settle(fetchOptions);
+
+    expect(last()).toEqual(query({ billingAccount: '*', lines: ['*'] }));
+    expect(fetchOptions).toHaveBeenCalledWith('telephony/lines', { billingAccount: '*' });
+    await pickOption(user, 'Lines', 'Shop Lyon');
+    expect(last()).toEqual(query({ billingAccount: '*', lines: ['0033200000001'] }));
+  });
+
+  it('replaces the picked lines with All lines, and All lines with a line picked after it', async () => {
+    const { source, fetchOptions } = fakeOptionsSource(answers);
+    const saved = query({ billingAccount: 'ab11111-ovh-1', lines: ['0033100000001', '0033100000002'] });
+    const { user, last } = renderSubEditor(TelephonyQueryEditor, saved, source);
+    await settle(fetchOptions);
+
+    await pickOption(user, 'Lines', 'All lines');
+    expect(last()).toEqual(query({ billingAccount: 'ab11111-ovh-1', lines: ['*'] }));
+
+    await pickOption(user, 'Lines', 'Sales');
+    expect(last()).toEqual(query({ billingAccount: 'ab11111-ovh-1', lines: ['0033100000002'] }));
+
+    await pickOption(user, 'Lines', '$line');
+    await pickOption(user, 'Lines', 'All lines');
+    expect(last()).toEqual(query({ billingAccount: 'ab11111-ovh-1', lines: ['*'] }));
+  });
+
+  it('selects All lines for a stored query that names an account but no line', async () => {
+    const { source } = fakeOptionsSource(answers);
+    const { last } = renderSubEditor(TelephonyQueryEditor, query({ billingAccount: 'ab22222-ovh-1' }), source);
+
+    await waitFor(() => expect(last()).toEqual(query({ billingAccount: 'ab22222-ovh-1', lines: ['*'] })));
   });
 
   it('builds the lines from picked lines, a line variable and free text', async () => {
@@ -107,7 +151,7 @@ describe('TelephonyQueryEditor', () => {
     );
   });
 
-  it('does not fill in lines for an account given as a variable', async () => {
+  it('reads all lines of an account given as a variable, listing the variable’s lines', async () => {
     const { source, fetchOptions } = fakeOptionsSource(answers);
     const saved = query({ billingAccount: 'ab11111-ovh-1', lines: ['0033100000001'] });
     const { user, last } = renderSubEditor(TelephonyQueryEditor, saved, source);
@@ -117,7 +161,9 @@ describe('TelephonyQueryEditor', () => {
     await settle(fetchOptions);
 
     expect(fetchOptions).toHaveBeenCalledWith('telephony/lines', { billingAccount: '$ba' });
-    expect(last()).toEqual(query({ billingAccount: '$ba', lines: [] }));
+    expect(last()).toEqual(query({ billingAccount: '$ba', lines: ['*'] }));
+    await pickOption(user, 'Lines', 'Line of the variable');
+    expect(last()).toEqual(query({ billingAccount: '$ba', lines: ['0033900000001'] }));
   });
 
   it('sets the timeframe and the MOS scale', async () => {

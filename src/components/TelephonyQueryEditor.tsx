@@ -4,8 +4,7 @@ import { Combobox, ComboboxOption, MultiCombobox, RadioButtonGroup } from '@graf
 import React, { useEffect, useRef } from 'react';
 
 import { Selectors } from '../selectors';
-import { hasVariable } from '../templating';
-import { MosScale, TelephonyQuery, Timeframe } from '../types';
+import { ALL, MosScale, TelephonyQuery, Timeframe } from '../types';
 import { SubEditorProps, useCommit, useVariableOptions } from './editorProps';
 import { selectedOption, selectedOptions, valuesOf, whenSelected, withVariables } from './selectValues';
 import { ResourceOptions, useResourceOptions } from './useResourceOptions';
@@ -29,6 +28,20 @@ const TIMEFRAME_OPTIONS: Array<ComboboxOption<Timeframe>> = [
   { value: 'yearly', label: 'Last 366 days' },
 ];
 
+/** `billingAccount: "*"`: every account the credentials see, listed when the query runs. */
+export const ALL_ACCOUNTS_OPTION: ComboboxOption<string> = {
+  value: ALL,
+  label: 'All accounts',
+  description: 'Every billing account the credentials see, as listed when the query runs',
+};
+
+/** `lines: ["*"]`: every line of the account(s), listed when the query runs. */
+export const ALL_LINES_OPTION: ComboboxOption<string> = {
+  value: ALL,
+  label: 'All lines',
+  description: 'Every line of the account, as listed when the query runs: lines added later are included',
+};
+
 const MOS_SCALE_OPTIONS: Array<SelectableValue<MosScale>> = [
   { value: 'raw', label: 'Raw (0–5000)', description: 'As OVHcloud sends it' },
   { value: 'mos', label: 'MOS (1–5)', description: 'The usual mean opinion score scale' },
@@ -48,17 +61,22 @@ export function TelephonyQueryEditor(props: SubEditorProps<TelephonyQuery>) {
   });
   const metrics = useResourceOptions(datasource, 'telephony/metrics');
   useFirstAccount(query, accounts, commit);
-  useAllLines(query, lines, commit);
+  useAllLinesWhenNone(query, commit);
 
-  const accountOptions = withVariables(accounts.options, variables);
-  const lineOptions = withVariables(lines.options, variables);
+  const accountOptions = [ALL_ACCOUNTS_OPTION, ...withVariables(accounts.options, variables)];
+  const lineOptions = [ALL_LINES_OPTION, ...withVariables(lines.options, variables)];
   const metricOptions = withVariables(metrics.options.length > 0 ? metrics.options : METRIC_OPTIONS, variables);
 
   return (
     <>
       <EditorRow>
         <EditorFieldGroup>
-          <EditorField label="Billing account" invalid={Boolean(accounts.error)} error={accounts.error}>
+          <EditorField
+            label="Billing account"
+            tooltip="All accounts reads every account the credentials see; a multi-value variable such as $billingAccount reads each of its accounts."
+            invalid={Boolean(accounts.error)}
+            error={accounts.error}
+          >
             <Combobox
               id="servicestats-telephony-billing-account"
               data-testid={ids.billingAccount}
@@ -68,17 +86,16 @@ export function TelephonyQueryEditor(props: SubEditorProps<TelephonyQuery>) {
               loading={accounts.loading}
               createCustomValue
               placeholder="Choose an account"
-              onChange={whenSelected(
-                (value) =>
-                  commit((latest) =>
-                    value === latest.billingAccount ? undefined : { ...latest, billingAccount: value, lines: [] }
-                  )
+              onChange={whenSelected((value) =>
+                commit((latest) =>
+                  value === latest.billingAccount ? undefined : { ...latest, billingAccount: value, lines: [ALL] }
+                )
               )}
             />
           </EditorField>
           <EditorField
             label="Lines"
-            tooltip="One or more lines; a multi-value variable such as $line expands to its values."
+            tooltip="All lines follows the account (lines added later are included); or pick lines, or a multi-value variable such as $line, which expands to its values."
             invalid={Boolean(lines.error)}
             error={lines.error}
           >
@@ -93,7 +110,9 @@ export function TelephonyQueryEditor(props: SubEditorProps<TelephonyQuery>) {
               loading={lines.loading}
               createCustomValue
               placeholder={query.billingAccount ? 'Choose lines' : 'Choose an account first'}
-              onChange={(selection) => commit({ lines: valuesOf(selection) })}
+              onChange={(selection) =>
+                commit((latest) => ({ ...latest, lines: nextLines(latest.lines, valuesOf(selection)) }))
+              }
             />
           </EditorField>
         </EditorFieldGroup>
@@ -139,7 +158,22 @@ export function TelephonyQueryEditor(props: SubEditorProps<TelephonyQuery>) {
   );
 }
 
-/** Picks the first billing account when the list first arrives, for a query that has none. */
+/**
+ * The lines after a change of the picker's selection: picking "All lines" replaces the individual
+ * lines, and picking a line while "All lines" is selected replaces "All lines".
+ */
+export function nextLines(previous: readonly string[], picked: string[]): string[] {
+  const hadAll = previous.includes(ALL);
+  if (picked.includes(ALL) && !hadAll) {
+    return [ALL];
+  }
+  if (hadAll && picked.length > 1) {
+    return picked.filter((line) => line !== ALL);
+  }
+  return picked;
+}
+
+/** Picks the first billing account (all of its lines) when the list first arrives, for a query without one. */
 function useFirstAccount(query: TelephonyQuery, accounts: ResourceOptions, commit: Commit) {
   const done = useRef(false);
   useEffect(() => {
@@ -149,27 +183,24 @@ function useFirstAccount(query: TelephonyQuery, accounts: ResourceOptions, commi
     done.current = true;
     const first = accounts.options[0]?.value;
     if (!query.billingAccount && first) {
-      commit({ billingAccount: first, lines: [] });
+      commit({ billingAccount: first, lines: [ALL] });
     }
   }, [query, accounts, commit]);
 }
 
 /**
- * Fills in every line of a newly chosen account, once per account, while the query has none (the
- * contract needs at least one). An account given as a variable is left alone: its lines are only
- * known at query time, so `$line`-style variables fit it better.
+ * Opening a stored query that names an account but no line (the contract needs at least one, and
+ * hand-written dashboards sometimes leave them out) selects "All lines", once.
  */
-function useAllLines(query: TelephonyQuery, lines: ResourceOptions, commit: Commit) {
-  const filledFor = useRef(query.lines.length > 0 ? query.billingAccount : undefined);
+function useAllLinesWhenNone(query: TelephonyQuery, commit: Commit) {
+  const done = useRef(false);
   useEffect(() => {
-    const account = query.billingAccount;
-    if (!lines.loaded || filledFor.current === account || hasVariable(account)) {
+    if (done.current) {
       return;
     }
-    filledFor.current = account;
-    const all = valuesOf(lines.options);
-    if (query.lines.length === 0 && all.length > 0) {
-      commit({ lines: all });
+    done.current = true;
+    if (query.billingAccount && query.lines.length === 0) {
+      commit({ lines: [ALL] });
     }
-  }, [query, lines, commit]);
+  }, [query, commit]);
 }

@@ -15,6 +15,7 @@ export function AdvancedSettings(props: SectionProps) {
     jsonData.cacheTTLSeconds,
     jsonData.maxPages,
     jsonData.ovhRequestsPerMinute,
+    jsonData.ovhAlertingShare,
     jsonData.maxResponseBytes,
   ].some((value) => value !== undefined);
   return (
@@ -58,6 +59,17 @@ export function AdvancedSettings(props: SectionProps) {
         description="Rate guard per OVHcloud credential."
         placeholder="60"
         testId={ids.ovhRequestsPerMinute}
+      />
+      <NumberField
+        {...props}
+        setting="ovhAlertingShare"
+        decimal
+        min={0}
+        below={1}
+        label="OVHcloud share kept for alerting"
+        description="Share of the requests per minute reserved for alert rule evaluations, from 0 (none) to below 1; dashboards cannot use it."
+        placeholder="0.5"
+        testId={ids.ovhAlertingShare}
       />
       <NumberField
         {...props}

@@ -1,10 +1,11 @@
 import { Field } from '@grafana/ui';
 import React, { ReactNode } from 'react';
 
-import { IntegerInput } from '../IntegerInput';
+import { NumberInput } from '../IntegerInput';
 import { INPUT_WIDTH, SectionProps, withJsonData } from './settings';
 
-type NumberKey = 'timeoutSeconds' | 'cacheTTLSeconds' | 'maxPages' | 'ovhRequestsPerMinute' | 'maxResponseBytes';
+type NumberKey =
+  'timeoutSeconds' | 'cacheTTLSeconds' | 'maxPages' | 'ovhRequestsPerMinute' | 'ovhAlertingShare' | 'maxResponseBytes';
 
 interface Props extends SectionProps {
   setting: NumberKey;
@@ -12,10 +13,17 @@ interface Props extends SectionProps {
   description?: ReactNode;
   placeholder?: string;
   min?: number;
+  /** An exclusive upper bound. */
+  below?: number;
+  /** A decimal number rather than an integer. */
+  decimal?: boolean;
   testId: string;
 }
 
-/** An optional integer setting of `jsonData`: empty leaves it unset, so the backend's default applies. */
+/**
+ * An optional integer (or, with `decimal`, decimal) setting of `jsonData`: empty leaves it unset, so
+ * the backend's default applies.
+ */
 export function NumberField({
   options,
   onOptionsChange,
@@ -24,17 +32,21 @@ export function NumberField({
   description,
   placeholder,
   min,
+  below,
+  decimal,
   testId,
 }: Props) {
   const id = `servicestats-${setting}`;
   return (
     <Field label={label} description={description} htmlFor={id}>
-      <IntegerInput
+      <NumberInput
         id={id}
         data-testid={testId}
         width={INPUT_WIDTH / 3}
         placeholder={placeholder}
         min={min}
+        below={below}
+        decimal={decimal}
         value={options.jsonData[setting]}
         live
         onCommit={(value) => onOptionsChange(withJsonData(options, { [setting]: value }))}
