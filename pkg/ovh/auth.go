@@ -34,9 +34,13 @@ type endpoint struct {
 // it, since the signature covers the URL exactly as sent.
 func resolveEndpoint(v string) (endpoint, error) {
 	if strings.Contains(v, "/") {
+		shown := upstream.Quote(withoutUserInfo(v))
 		u, err := url.Parse(strings.TrimRight(v, "/"))
 		if err != nil || u.Host == "" {
-			return endpoint{}, fmt.Errorf("ovhEndpoint %q is not an absolute URL such as https://eu.api.ovh.com/1.0", v)
+			return endpoint{}, fmt.Errorf("ovhEndpoint %q is not an absolute URL such as https://eu.api.ovh.com/1.0", shown)
+		}
+		if u.User != nil {
+			return endpoint{}, fmt.Errorf("ovhEndpoint %q holds a user name or password: remove it (OVHcloud authenticates with the application key and consumer key, or the OAuth2 client)", shown)
 		}
 		return endpoint{baseURL: u.String()}, nil
 	}
@@ -49,7 +53,27 @@ func resolveEndpoint(v string) (endpoint, error) {
 	}
 	slices.Sort(names)
 	return endpoint{}, fmt.Errorf("ovhEndpoint %q is neither one of %s nor a base URL such as https://eu.api.ovh.com/1.0",
-		v, strings.Join(names, ", "))
+		upstream.Quote(v), strings.Join(names, ", "))
+}
+
+// withoutUserInfo replaces whatever stands between a URL's "//" and the
+// last "@" of its authority by "…", parsable or not, so that a message
+// quoting a bad URL never repeats a user name or password written in it.
+func withoutUserInfo(v string) string {
+	_, rest, ok := strings.Cut(v, "//")
+	if !ok {
+		return v
+	}
+	start := len(v) - len(rest)
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	at := strings.LastIndex(rest[:end], "@")
+	if at < 0 {
+		return v
+	}
+	return v[:start] + "…@" + rest[at+1:]
 }
 
 // oauth2TokenURLs are the token endpoints of the regions that offer OAuth2

@@ -45,8 +45,8 @@ func newBenchPanel(tb testing.TB) *benchPanel {
 		tb.Fatal(err)
 	}
 	p := &benchPanel{query: m, now: now}
-	for _, s := range seriesOf(m) {
-		st, err := sandbox.OVHLineStatistics(m.Lines[s.line], "yearly", s.metric, now)
+	for _, s := range seriesOf(benchTargets(m), m.Metrics) {
+		st, err := sandbox.OVHLineStatistics(m.Lines[s.target], "yearly", s.metric, now)
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -60,6 +60,15 @@ func newBenchPanel(tb testing.TB) *benchPanel {
 	return p
 }
 
+// benchTargets are the query's lines in its one account.
+func benchTargets(m *models.TelephonyQuery) []target {
+	out := make([]target, len(m.Lines))
+	for i, l := range m.Lines {
+		out[i] = target{ba: m.BillingAccounts[0], line: l}
+	}
+	return out
+}
+
 // ovhFrames returns the bytes → frames operation: the 200 bodies through the
 // source's own code, the reader of every body (readStatistics), then the
 // frame builder (planning, points inside the range, labels, units).
@@ -70,7 +79,8 @@ func ovhFrames(b *testing.B, p *benchPanel) func() {
 		b.Fatal(err)
 	}
 	b.Cleanup(src.Dispose)
-	all := seriesOf(p.query)
+	targets := benchTargets(p.query)
+	all := seriesOf(targets, p.query.Metrics)
 	lines := make([]described, len(p.query.Lines))
 	for i, l := range p.query.Lines {
 		lines[i] = described{info: lineInfo{ServiceName: l, Description: "Line " + l}}
@@ -83,7 +93,7 @@ func ovhFrames(b *testing.B, p *benchPanel) func() {
 			results[i].stats, results[i].err = src.readStatistics(&upstream.Response{Status: 200, Header: header, Body: body})
 		}
 		plan := planTimeframe(p.query.Timeframe, from, to, p.now)
-		frames, err := src.frames(p.query, all, results, lines, plan)
+		frames, err := src.frames(&answer{m: p.query, x: expansion{targets: targets}, all: all, results: results, lines: lines, plan: plan})
 		if err != nil || len(frames) != len(all) {
 			b.Fatal(len(frames), err)
 		}

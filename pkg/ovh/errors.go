@@ -197,17 +197,17 @@ func routeMissing(err error) *upstream.Error {
 func retiredRoute(e *upstream.Error, ba, line string) error {
 	return rephrase(e, fmt.Sprintf(
 		"OVHcloud: this OVHcloud account no longer serves line statistics (OVH deprecated the route on 2022-03-17): billing account %s answers %d %s for the statistics of line %s although the line exists — no setting can bring them back; remove the line from the query, or ask OVHcloud support",
-		ba, e.Status, http.StatusText(e.Status), line))
+		upstream.Quote(ba), e.Status, http.StatusText(e.Status), upstream.Quote(line)))
 }
 
 // unknownAccount names a billing account OVHcloud does not know.
 func unknownAccount(e *upstream.Error, ba string) error {
 	return rephrase(e, fmt.Sprintf(
-		"OVHcloud does not know the billing account %q (or this credential cannot see it) — check billingAccount in the query; the editor's drop-down lists the accounts this credential sees", ba))
+		"OVHcloud does not know the billing account %q (or this credential cannot see it) — check billingAccount in the query; the editor's drop-down lists the accounts this credential sees", upstream.Quote(ba)))
 }
 
 // unknownLine names a line the billing account does not have.
 func unknownLine(e *upstream.Error, ba, line string) error {
 	return rephrase(e, fmt.Sprintf(
-		"OVHcloud: billing account %s has no line %q — check the lines in the query; the editor lists the lines of the account", ba, line))
+		"OVHcloud: billing account %s has no line %q — check the lines in the query; the editor lists the lines of the account", upstream.Quote(ba), upstream.Quote(line)))
 }

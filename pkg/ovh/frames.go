@@ -69,15 +69,21 @@ func fieldConfig(spec frameSpec, unit string) *data.FieldConfig {
 
 // pointsIn converts OVHcloud's points inside [from, to] to UTC times and
 // values divided by scale. A null stays nil (a gap), never zero.
+//
+// A timestamp sent more than once keeps one point: a value rather than a
+// null (a null only says nothing was measured), and among values the last
+// one sent (OVHcloud's latest word on that instant). Two points at one
+// instant would draw a vertical stroke and count twice in an alert rule's
+// reduction.
 func pointsIn(in []point, from, to time.Time, scale float64) ([]time.Time, []*float64) {
 	if !slices.IsSortedFunc(in, byTimestamp) {
 		in = slices.Clone(in)
-		slices.SortStableFunc(in, byTimestamp)
+		slices.SortStableFunc(in, byTimestamp) // stable: equal timestamps stay in the order sent
 	}
 	times := make([]time.Time, 0, len(in))
 	values := make([]*float64, 0, len(in))
 	store := make([]float64, 0, len(in)) // the values, in one array
-	for _, pt := range in {
+	for i, pt := range in {
 		ts := time.Unix(pt.Timestamp, 0).UTC()
 		if ts.Before(from) || ts.After(to) {
 			continue
@@ -86,6 +92,12 @@ func pointsIn(in []point, from, to time.Time, scale float64) ([]time.Time, []*fl
 		if pt.Value != nil {
 			store = append(store, *pt.Value/scale)
 			v = &store[len(store)-1]
+		}
+		if i > 0 && len(times) > 0 && in[i-1].Timestamp == pt.Timestamp {
+			if v != nil { // a value replaces a null or an earlier value
+				values[len(values)-1] = v
+			}
+			continue
 		}
 		times = append(times, ts)
 		values = append(values, v)

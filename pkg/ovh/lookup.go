@@ -35,11 +35,8 @@ func newLookup[V any](now func() time.Time) *lookup[V] {
 
 // get returns the cached value of key, or fetches and keeps it.
 func (l *lookup[V]) get(ctx context.Context, key string, fetch func(context.Context) (V, error)) (V, error) {
-	l.mu.Lock()
-	e, ok := l.entries[key]
-	l.mu.Unlock()
-	if ok && l.now().Before(e.expires) {
-		return e.value, nil
+	if v, ok := l.peek(key); ok {
+		return v, nil
 	}
 	v, err := fetch(ctx)
 	if err != nil {
@@ -47,6 +44,18 @@ func (l *lookup[V]) get(ctx context.Context, key string, fetch func(context.Cont
 	}
 	l.put(key, v)
 	return v, nil
+}
+
+// peek returns the cached value of key, without fetching it.
+func (l *lookup[V]) peek(key string) (V, bool) {
+	l.mu.Lock()
+	e, ok := l.entries[key]
+	l.mu.Unlock()
+	if ok && l.now().Before(e.expires) {
+		return e.value, true
+	}
+	var zero V
+	return zero, false
 }
 
 func (l *lookup[V]) put(key string, v V) {

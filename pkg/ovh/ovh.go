@@ -31,6 +31,8 @@ type telephony struct {
 	secrets   []string
 	lines     *lookup[lineInfo]
 	accounts  *lookup[accountInfo]
+	lineLists *lookup[[]string] // the lines of each account
+	accountLs *lookup[[]string] // the accounts the credential sees
 	resources http.Handler
 }
 
@@ -55,16 +57,19 @@ func newTelephony(s *models.Settings, deps source.Deps, opts options) (*telephon
 		opts.now = time.Now
 	}
 	t := &telephony{
-		oauth2:   s.OVH.AuthMethod == models.OVHAuthOAuth2,
-		now:      opts.now,
-		secrets:  s.Secrets(),
-		lines:    newLookup[lineInfo](opts.now),
-		accounts: newLookup[accountInfo](opts.now),
+		oauth2:    s.OVH.AuthMethod == models.OVHAuthOAuth2,
+		now:       opts.now,
+		secrets:   s.Secrets(),
+		lines:     newLookup[lineInfo](opts.now),
+		accounts:  newLookup[accountInfo](opts.now),
+		lineLists: newLookup[[]string](opts.now),
+		accountLs: newLookup[[]string](opts.now),
 	}
 	o := source.UpstreamOptions(s, deps, sourceName, source.DefaultTelephonyCacheTTL)
 	o.BaseURL = ep.baseURL
 	o.Credential = credential(s.OVH)
 	o.RequestsPerMinute = s.OVHRequestsPerMinute
+	o.AlertingShare = s.OVHAlertingShare
 	o.Authorize = func(r *http.Request) error { return t.auth.authorize(r) }
 	o.Explain = explainer{oauth2: t.oauth2, reset: func() { t.auth.reset() }}.explain
 	o.HTTPClient, o.Retry = opts.httpClient, opts.retry
@@ -131,14 +136,18 @@ type point struct {
 
 // statistics reads one line's metric over a timeframe.
 func (t *telephony) statistics(ctx context.Context, ba, line, metric, timeframe string) (statistics, error) {
-	var st statistics
-	p, err := upstream.Path("telephony", ba, "line", line, "statistics")
+	call, err := statisticsCall(ba, line, metric, timeframe)
 	if err != nil {
-		return st, upstream.BadQueryf("line %q of billing account %q: %v", line, ba, err)
+		return statistics{}, err
 	}
-	resp, err := t.api.Do(ctx, upstream.Call{Method: http.MethodGet, Path: p, Query: url.Values{"timeframe": {timeframe}, "type": {metric}}})
+	return t.fetchStatistics(ctx, call)
+}
+
+// fetchStatistics makes one statistics call.
+func (t *telephony) fetchStatistics(ctx context.Context, call upstream.Call) (statistics, error) {
+	resp, err := t.api.Do(ctx, call)
 	if err != nil {
-		return st, forCall(err, p)
+		return statistics{}, forCall(err, call.Path)
 	}
 	return t.readStatistics(resp)
 }
@@ -166,11 +175,11 @@ type lineInfo struct {
 
 // lineInfo reads a line (cached for lookupTTL).
 func (t *telephony) lineInfo(ctx context.Context, ba, line string) (lineInfo, error) {
-	return t.lines.get(ctx, ba+"\x00"+line, func(ctx context.Context) (lineInfo, error) {
+	return t.lines.get(ctx, lineKey(ba, line), func(ctx context.Context) (lineInfo, error) {
 		var li lineInfo
 		p, err := upstream.Path("telephony", ba, "line", line)
 		if err != nil {
-			return li, upstream.BadQueryf("line %q of billing account %q: %v", line, ba, err)
+			return li, upstream.BadQueryf("line %q of billing account %q: %v", upstream.Quote(line), upstream.Quote(ba), err)
 		}
 		err = t.get(ctx, p, nil, &li)
 		return li, err
@@ -190,25 +199,41 @@ func (t *telephony) accountInfo(ctx context.Context, ba string) (accountInfo, er
 		var ai accountInfo
 		p, err := upstream.Path("telephony", ba)
 		if err != nil {
-			return ai, upstream.BadQueryf("billing account %q: %v", ba, err)
+			return ai, upstream.BadQueryf("billing account %q: %v", upstream.Quote(ba), err)
 		}
 		err = t.get(ctx, p, nil, &ai)
 		return ai, err
 	})
 }
 
-// lineNames lists the lines (service names) of a billing account.
+// lineKey keys a line in the lookup cache.
+func lineKey(ba, line string) string { return ba + "\x00" + line }
+
+// lineNames lists the lines (service names) of a billing account (cached
+// for lookupTTL, so a line added to the account is seen within it).
 func (t *telephony) lineNames(ctx context.Context, ba string) ([]string, error) {
-	p, err := upstream.Path("telephony", ba, "line")
-	if err != nil {
-		return nil, upstream.BadQueryf("billing account %q: %v", ba, err)
-	}
-	var names []string
-	if err := t.get(ctx, p, nil, &names); err != nil {
-		if e := notFound(err); e != nil {
-			return nil, unknownAccount(e, ba)
+	return t.lineLists.get(ctx, ba, func(ctx context.Context) ([]string, error) {
+		p, err := upstream.Path("telephony", ba, "line")
+		if err != nil {
+			return nil, upstream.BadQueryf("billing account %q: %v", upstream.Quote(ba), err)
 		}
-		return nil, err
-	}
-	return names, nil
+		var names []string
+		if err := t.get(ctx, p, nil, &names); err != nil {
+			if e := notFound(err); e != nil {
+				return nil, unknownAccount(e, ba)
+			}
+			return nil, err
+		}
+		return names, nil
+	})
+}
+
+// accountNames lists the billing accounts the credential sees (cached for
+// lookupTTL).
+func (t *telephony) accountNames(ctx context.Context) ([]string, error) {
+	return t.accountLs.get(ctx, "", func(ctx context.Context) ([]string, error) {
+		var names []string
+		err := t.get(ctx, "/telephony", nil, &names)
+		return names, err
+	})
 }

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/opsdeck/servicestats/pkg/models"
 	"github.com/opsdeck/servicestats/pkg/source"
 	"github.com/opsdeck/servicestats/pkg/upstream"
 )
@@ -57,27 +58,37 @@ func (t *telephony) serveBillingAccounts(w http.ResponseWriter, r *http.Request)
 }
 
 // serveLines lists the lines of ?billingAccount=: value the service name,
-// text its description (or the name), description its service type.
+// text its description (or the name), description its service type. The
+// account may also be "*" (every account) or several ("a,b" or "{a,b}", a
+// multi-value variable): the lines of each, the account then named in each
+// description. Descriptions only take the rate guard's spare turns, so the
+// editor never delays a panel's statistics; a line without one shows its
+// name.
 func (t *telephony) serveLines(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	ba := strings.TrimSpace(r.URL.Query().Get("billingAccount"))
-	if ba == "" {
-		t.fail(w, upstream.BadQueryf("billingAccount is required: lines?billingAccount=ab12345-ovh-1"))
+	q := models.TelephonyQuery{BillingAccount: r.URL.Query().Get("billingAccount"), Lines: []string{models.All}, Metrics: models.TelephonyMetrics}
+	if err := q.Validate(); err != nil {
+		t.fail(w, upstream.BadQueryf("billingAccount is required: lines?billingAccount=ab12345-ovh-1 (or %q for every account)", models.All))
 		return
 	}
-	names, err := t.lineNames(ctx, ba)
+	x, err := t.expand(ctx, &q)
 	if err != nil {
 		t.fail(w, err)
 		return
 	}
-	opts := make([]source.Option, len(names))
-	t.each(ctx, len(names), func(ctx context.Context, i int) {
-		opts[i] = source.Option{Value: names[i], Text: names[i]}
-		if li, err := t.lineInfo(ctx, ba, names[i]); err == nil {
+	several := len(q.BillingAccounts) > 1 || q.AllAccounts()
+	opts := make([]source.Option, len(x.targets))
+	t.each(upstream.OnlySpare(ctx), len(x.targets), func(ctx context.Context, i int) {
+		tg := x.targets[i]
+		opts[i] = source.Option{Value: tg.line, Text: tg.line}
+		if li, err := t.lineInfo(ctx, tg.ba, tg.line); err == nil {
 			if d := strings.TrimSpace(li.Description); d != "" {
 				opts[i].Text = d
 			}
 			opts[i].Description = li.ServiceType
+		}
+		if several {
+			opts[i].Description = strings.TrimPrefix(opts[i].Description+" · "+tg.ba, " · ")
 		}
 	})
 	t.answer(ctx, w, opts)
