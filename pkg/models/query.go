@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/opsdeck/servicestats/pkg/upstream"
 )
 
 // Query types (backend.DataQuery.QueryType).
@@ -107,20 +109,20 @@ func (q *TelephonyQuery) Validate() error {
 	case len(q.BillingAccounts) == 0:
 		return fmt.Errorf("billingAccount is required (an account such as ab12345-ovh-1, or %q for every account)", All)
 	case len(q.Lines) == 0:
-		return fmt.Errorf("lines: give at least one line (service name) of %s, or [%q] for every line", q.BillingAccount, All)
+		return fmt.Errorf("lines: give at least one line (service name) of %s, or [%q] for every line", Quote(q.BillingAccount), All)
 	case len(q.Metrics) == 0:
 		return fmt.Errorf("metrics: give at least one of %s", strings.Join(TelephonyMetrics, ", "))
 	}
 	for _, m := range q.Metrics {
 		if !slices.Contains(TelephonyMetrics, m) {
-			return fmt.Errorf("metrics: unknown metric %q (expected one of %s)", m, strings.Join(TelephonyMetrics, ", "))
+			return fmt.Errorf("metrics: unknown metric %s (expected one of %s)", Quote(m), strings.Join(TelephonyMetrics, ", "))
 		}
 	}
 	if !slices.Contains(TelephonyTimeframes, q.Timeframe) {
-		return fmt.Errorf("timeframe: unknown value %q (expected one of %s)", q.Timeframe, strings.Join(TelephonyTimeframes, ", "))
+		return fmt.Errorf("timeframe: unknown value %s (expected one of %s)", Quote(q.Timeframe), strings.Join(TelephonyTimeframes, ", "))
 	}
 	if q.MOSScale != MOSScaleRaw && q.MOSScale != MOSScaleMOS {
-		return fmt.Errorf("mosScale: unknown value %q (expected %q or %q)", q.MOSScale, MOSScaleRaw, MOSScaleMOS)
+		return fmt.Errorf("mosScale: unknown value %s (expected %q or %q)", Quote(q.MOSScale), MOSScaleRaw, MOSScaleMOS)
 	}
 	return nil
 }
@@ -154,19 +156,19 @@ func (q *CDNQuery) Validate() error {
 	}
 	q.Type = strings.ToUpper(q.Type)
 	if q.Type != CDNTypeGB && q.Type != CDNTypeMBPS {
-		return fmt.Errorf("type: unknown value %q (expected %s)", q.Type, cdnTypeAllowedNames)
+		return fmt.Errorf("type: unknown value %s (expected %s)", Quote(q.Type), cdnTypeAllowedNames)
 	}
 	if q.GroupBy != CDNGroupByNone && q.GroupBy != CDNGroupByLocation && q.GroupBy != CDNGroupByResource {
-		return fmt.Errorf("groupBy: unknown value %q (expected %s)", q.GroupBy, cdnGroupByAllowed)
+		return fmt.Errorf("groupBy: unknown value %s (expected %s)", Quote(q.GroupBy), cdnGroupByAllowed)
 	}
 	for _, r := range q.Resources {
 		if !isDigits(r) {
-			return fmt.Errorf("resources: %q is not a CDN reference (a number such as 977655738)", r)
+			return fmt.Errorf("resources: %s is not a CDN reference (a number such as 977655738)", Quote(r))
 		}
 	}
 	for _, l := range q.Locations {
 		if !isDigits(l) {
-			return fmt.Errorf("locations: %q is not a location id (a number such as 532)", l)
+			return fmt.Errorf("locations: %s is not a location id (a number such as 532)", Quote(l))
 		}
 	}
 	return nil
@@ -223,13 +225,13 @@ func (q *UsageQuery) Validate() error {
 	}
 	switch {
 	case !slices.Contains(UsageReports, q.Report):
-		return fmt.Errorf("report: unknown value %q (expected one of %s)", q.Report, strings.Join(UsageReports, ", "))
+		return fmt.Errorf("report: unknown value %s (expected one of %s)", Quote(q.Report), strings.Join(UsageReports, ", "))
 	case q.Limit < 1 || q.Limit > MaxUsageLimit:
 		return fmt.Errorf("limit: %d is outside 1–%d", q.Limit, MaxUsageLimit)
 	case q.TopN < 0:
 		return fmt.Errorf("topN: %d must not be negative", q.TopN)
 	case !slices.Contains(UsageSplits, q.SplitBy):
-		return fmt.Errorf("splitBy: unknown value %q (expected route, enterprise, device or empty)", q.SplitBy)
+		return fmt.Errorf("splitBy: unknown value %s (expected route, enterprise, device or empty)", Quote(q.SplitBy))
 	}
 	return nil
 }
@@ -237,8 +239,10 @@ func (q *UsageQuery) Validate() error {
 // Validator is a query model that can check itself.
 type Validator interface{ Validate() error }
 
-// ParseQuery decodes raw query JSON into q and validates it. The error is
-// written for the user: it names the field at fault.
+// ParseQuery decodes raw query JSON into q, refuses template variables
+// Grafana left unexpanded in any of its fields, and validates it. The error
+// is written for the user: it names the field at fault, and quotes values
+// bounded (Quote).
 func ParseQuery[T any, PT interface {
 	*T
 	Validator
@@ -248,6 +252,9 @@ func ParseQuery[T any, PT interface {
 		if err := json.Unmarshal(raw, q); err != nil {
 			return nil, fmt.Errorf("malformed query: %s", describeJSONError(err))
 		}
+	}
+	if err := checkVariables(q); err != nil {
+		return nil, fmt.Errorf("invalid query: %w", err)
 	}
 	if err := PT(q).Validate(); err != nil {
 		return nil, fmt.Errorf("invalid query: %w", err)
@@ -259,9 +266,9 @@ func describeJSONError(err error) string {
 	var te *json.UnmarshalTypeError
 	if e, ok := err.(*json.UnmarshalTypeError); ok {
 		te = e
-		return fmt.Sprintf("field %q should be %s, not a JSON %s", te.Field, jsonKind(te.Type.String()), te.Value)
+		return fmt.Sprintf("field %s should be %s, not a JSON %s", Quote(te.Field), jsonKind(te.Type.String()), upstream.Shorten(te.Value, MaxQuotedValue))
 	}
-	return err.Error()
+	return upstream.Shorten(err.Error(), 2*MaxQuotedValue)
 }
 
 func jsonKind(goType string) string {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestParseQueryErrorsNameTheField(t *testing.T) {
@@ -92,4 +93,131 @@ func FuzzParseQuery(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestTelephonyAllAndMultiValueAccounts(t *testing.T) {
+	cases := []struct {
+		account, lines string
+		accounts       []string
+		wantLines      []string
+		allAcc, allLn  bool
+	}{
+		{"ab1-ovh-1", `["l1"]`, []string{"ab1-ovh-1"}, []string{"l1"}, false, false},
+		{"a,b", `["l1","l2"]`, []string{"a", "b"}, []string{"l1", "l2"}, false, false},
+		{"{a,b,a}", `["{l1,l2}","l3"]`, []string{"a", "b"}, []string{"l1", "l2", "l3"}, false, false},
+		{" * ", `["*"]`, []string{All}, []string{All}, true, true},
+		{"a,*", `["l1","*"]`, []string{All}, []string{All}, true, true},
+	}
+	for _, tc := range cases {
+		raw := `{"billingAccount":` + strconvQuote(tc.account) + `,"lines":` + tc.lines + `,"metrics":["rtpMos"]}`
+		q, err := ParseQuery[TelephonyQuery](json.RawMessage(raw))
+		if err != nil {
+			t.Fatalf("%s: %v", raw, err)
+		}
+		if strings.Join(q.BillingAccounts, "|") != strings.Join(tc.accounts, "|") || strings.Join(q.Lines, "|") != strings.Join(tc.wantLines, "|") {
+			t.Errorf("%s: accounts %q lines %q", raw, q.BillingAccounts, q.Lines)
+		}
+		if q.AllAccounts() != tc.allAcc || q.AllLines() != tc.allLn {
+			t.Errorf("%s: AllAccounts %v AllLines %v", raw, q.AllAccounts(), q.AllLines())
+		}
+	}
+	if _, err := ParseQuery[TelephonyQuery](json.RawMessage(`{"billingAccount":"{,}","lines":["x"],"metrics":["rtpMos"]}`)); err == nil || !strings.Contains(err.Error(), "billingAccount is required") {
+		t.Errorf("an empty multi-value account: %v", err)
+	}
+}
+
+func strconvQuote(s string) string { b, _ := json.Marshal(s); return string(b) }
+
+// TestTemplateVariableLeftovers checks every string field and list entry of
+// every query type: a variable Grafana could not expand is a 400 naming the
+// field, before any other check can misname it.
+func TestTemplateVariableLeftovers(t *testing.T) {
+	cases := []struct {
+		fn       func(json.RawMessage) error
+		raw      string
+		field    string
+		variable string
+	}{
+		{telephony, `{"billingAccount":"$account","lines":["x"],"metrics":["rtpMos"]}`, "billingAccount", `"$account"`},
+		{telephony, `{"billingAccount":"a","lines":["x","${line}"],"metrics":["rtpMos"]}`, "lines", `"${line}"`},
+		{telephony, `{"billingAccount":"a","lines":["x"],"metrics":["[[metric]]"]}`, "metrics", `"[[metric]]"`},
+		{telephony, `{"billingAccount":"a","lines":["x"],"metrics":["rtpMos"],"timeframe":"${tf:text}"}`, "timeframe", `"${tf:text}"`},
+		{telephony, `{"billingAccount":"a","lines":["x"],"metrics":["rtpMos"],"mosScale":"$scale"}`, "mosScale", `"$scale"`},
+		{cdn, `{"resources":["$resource"]}`, "resources", `"$resource"`},
+		{cdn, `{"locations":["532","${location:csv}"]}`, "locations", `"${location:csv}"`},
+		{cdn, `{"type":"$type"}`, "type", `"$type"`},
+		{cdn, `{"groupBy":"[[group:raw]]"}`, "groupBy", `"[[group:raw]]"`},
+		{usage, `{"enterpriseId":"$enterprise"}`, "enterpriseId", `"$enterprise"`},
+		{usage, `{"enterpriseId":" ${enterprise.id} "}`, "enterpriseId", `"${enterprise.id}"`},
+		{usage, `{"report":"$report"}`, "report", `"$report"`},
+		{usage, `{"report":"latency","splitBy":"$split"}`, "splitBy", `"$split"`},
+	}
+	for _, tc := range cases {
+		err := tc.fn(json.RawMessage(tc.raw))
+		if err == nil {
+			t.Errorf("%s accepted", tc.raw)
+			continue
+		}
+		msg := err.Error()
+		if !strings.HasPrefix(msg, "invalid query: "+tc.field+": ") || !strings.Contains(msg, tc.variable+" is a template variable Grafana could not expand") ||
+			!strings.Contains(msg, "define it on the dashboard") {
+			t.Errorf("%s: %s", tc.raw, msg)
+		}
+	}
+	// A variable inside a value is named with the value.
+	err := usage(json.RawMessage(`{"enterpriseId":"ent-$suffix"}`))
+	if err == nil || !strings.Contains(err.Error(), `enterpriseId: "ent-$suffix" holds the template variable "$suffix"`) {
+		t.Errorf("embedded variable: %v", err)
+	}
+	// Values that only look like one stay accepted.
+	for _, raw := range []string{`{"enterpriseId":"price $ 5"}`, `{"enterpriseId":"[[ ]]"}`, `{"enterpriseId":"a{b}"}`} {
+		if err := usage(json.RawMessage(raw)); err != nil {
+			t.Errorf("%s: %v", raw, err)
+		}
+	}
+	// Grafana's own fields are not the model's: a leftover there is not ours to refuse.
+	if err := usage(json.RawMessage(`{"report":"requests","datasource":{"uid":"$ds"},"legendFormat":"$x"}`)); err != nil {
+		t.Errorf("unknown fields: %v", err)
+	}
+}
+
+// TestErrorsQuoteValuesBounded proves that no message repeats a user's
+// value whole: a 1 MB line name or account comes back as at most
+// MaxQuotedValue characters, cut on a character boundary.
+func TestErrorsQuoteValuesBounded(t *testing.T) {
+	huge := strings.Repeat("é", 1<<19) // 1 MiB of two-byte characters
+	cases := []struct {
+		fn  func(json.RawMessage) error
+		raw string
+	}{
+		{telephony, `{"billingAccount":"` + huge + `","lines":[" "],"metrics":["rtpMos"]}`},
+		{telephony, `{"billingAccount":"a","lines":["x"],"metrics":["` + huge + `"]}`},
+		{telephony, `{"billingAccount":"a","lines":["x"],"metrics":["rtpMos"],"timeframe":"` + huge + `"}`},
+		{telephony, `{"billingAccount":"a","lines":["x$v` + huge + `"],"metrics":["rtpMos"]}`},
+		{telephony, `{"billingAccount":"a","lines":["x"],"metrics":["rtpMos"],"mosScale":"` + huge + `"}`},
+		{cdn, `{"resources":["` + huge + `"]}`},
+		{cdn, `{"locations":["` + huge + `"]}`},
+		{cdn, `{"type":"` + huge + `"}`},
+		{cdn, `{"groupBy":"` + huge + `"}`},
+		{usage, `{"report":"` + huge + `"}`},
+		{usage, `{"report":"latency","splitBy":"` + huge + `"}`},
+		{usage, `{"limit":1` + strings.Repeat("0", 1<<20) + `}`},
+		{usage, `{"limit":"` + huge + `"}`},
+	}
+	for i, tc := range cases {
+		err := tc.fn(json.RawMessage(tc.raw))
+		if err == nil {
+			t.Fatalf("case %d accepted", i)
+		}
+		msg := err.Error()
+		if len(msg) > 600 || !utf8.ValidString(msg) {
+			t.Errorf("case %d: %d bytes (valid UTF-8: %v): %.200s", i, len(msg), utf8.ValidString(msg), msg)
+		}
+	}
+	if got := Quote(strings.Repeat("é", 100)); got != `"`+strings.Repeat("é", MaxQuotedValue)+`…"` {
+		t.Errorf("Quote cut at %q", got)
+	}
+	if got := Quote("a\nb\xff"); got != `"a\nb\xff"` {
+		t.Errorf("Quote escapes %q", got)
+	}
 }

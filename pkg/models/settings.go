@@ -13,6 +13,8 @@ import (
 	_ "time/tzdata" // onappTimeZone names must resolve in a static binary with no zoneinfo
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
+
+	"github.com/opsdeck/servicestats/pkg/upstream"
 )
 
 // OVH authentication methods (jsonData.ovhAuthMethod).
@@ -202,7 +204,10 @@ func (s *Settings) validate() error {
 		return fmt.Errorf("ovhAlertingShare must be a share from 0 (no reservation) to below 1, such as 0.5")
 	}
 	if s.OVH.AuthMethod != OVHAuthKeys && s.OVH.AuthMethod != OVHAuthOAuth2 {
-		return fmt.Errorf("ovhAuthMethod must be %q or %q, not %q", OVHAuthKeys, OVHAuthOAuth2, s.OVH.AuthMethod)
+		return fmt.Errorf("ovhAuthMethod must be %q or %q, not %s", OVHAuthKeys, OVHAuthOAuth2, Quote(s.OVH.AuthMethod))
+	}
+	if err := s.checkCredentials(); err != nil {
+		return err
 	}
 	if s.OVH.Endpoint != "" && strings.Contains(s.OVH.Endpoint, "/") {
 		if err := checkBaseURL("ovhEndpoint", s.OVH.Endpoint); err != nil {
@@ -220,13 +225,13 @@ func (s *Settings) validate() error {
 		}
 	}
 	if s.OnApp.API != OnAppAPILegacy && s.OnApp.API != OnAppAPIReports {
-		return fmt.Errorf("onappApi must be %q or %q, not %q", OnAppAPILegacy, OnAppAPIReports, s.OnApp.API)
+		return fmt.Errorf("onappApi must be %q or %q, not %s", OnAppAPILegacy, OnAppAPIReports, Quote(s.OnApp.API))
 	}
 	if s.OnApp.Format != "json" && s.OnApp.Format != "xml" {
-		return fmt.Errorf("onappFormat must be \"json\" or \"xml\", not %q", s.OnApp.Format)
+		return fmt.Errorf("onappFormat must be \"json\" or \"xml\", not %s", Quote(s.OnApp.Format))
 	}
 	if _, err := time.LoadLocation(s.OnApp.TimeZone); err != nil {
-		return fmt.Errorf("onappTimeZone %q is not an IANA time zone name (e.g. UTC, Europe/Paris)", s.OnApp.TimeZone)
+		return fmt.Errorf("onappTimeZone %s is not an IANA time zone name (e.g. UTC, Europe/Paris)", Quote(s.OnApp.TimeZone))
 	}
 	if s.Pulse.URL != "" {
 		if err := checkBaseURL("pulseUrl", s.Pulse.URL); err != nil {
@@ -300,10 +305,13 @@ func appendIfEmpty(list []string, v, key string) []string {
 	return list
 }
 
+// checkBaseURL checks a source's URL setting. The value is quoted without
+// its user-info, query and fragment (RedactURL): a URL refused here may
+// still carry a password.
 func checkBaseURL(key, raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%s must be an absolute http(s) URL such as https://api.example.com, not %q", key, raw)
+		return fmt.Errorf("%s must be an absolute http(s) URL such as https://api.example.com, not %s", key, RedactURL(raw))
 	}
 	if u.User != nil {
 		return fmt.Errorf("%s must not carry credentials; use the secret fields", key)
@@ -335,7 +343,7 @@ func (n *flexNumber) UnmarshalJSON(b []byte) error {
 	s = strings.Trim(s, `"`)
 	var f float64
 	if err := json.Unmarshal([]byte(s), &f); err != nil {
-		return fmt.Errorf("%s is not a number", string(b))
+		return fmt.Errorf("%s is not a number", upstream.Shorten(string(b), MaxQuotedValue))
 	}
 	n.v, n.set = f, true
 	return nil

@@ -56,3 +56,112 @@ func TestLoadSettingsRejectsNonsense(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadSettingsAlertingShare(t *testing.T) {
+	for _, tc := range []struct {
+		jd   string
+		want float64
+	}{{`{}`, DefaultOVHAlertingShare}, {`{"ovhAlertingShare":0}`, 0}, {`{"ovhAlertingShare":"0.25"}`, 0.25}, {`{"ovhAlertingShare":0.99}`, 0.99}, {`{"ovhAlertingShare":""}`, DefaultOVHAlertingShare}} {
+		s, err := LoadSettings(backend.DataSourceInstanceSettings{JSONData: []byte(tc.jd)})
+		if err != nil || s.OVHAlertingShare != tc.want {
+			t.Errorf("%s: %v %v, want %v", tc.jd, s, err, tc.want)
+		}
+	}
+	for _, jd := range []string{`{"ovhAlertingShare":1}`, `{"ovhAlertingShare":-0.1}`, `{"ovhAlertingShare":1.5}`, `{"ovhAlertingShare":"half"}`} {
+		_, err := LoadSettings(backend.DataSourceInstanceSettings{JSONData: []byte(jd)})
+		if err == nil || !strings.Contains(err.Error(), "ovhAlertingShare") && !strings.Contains(err.Error(), "not a number") {
+			t.Errorf("%s: %v", jd, err)
+		}
+	}
+}
+
+// TestURLSettingErrorsHideCredentials proves that a URL setting refused for
+// any reason is quoted without its user-info, query or fragment, bounded,
+// and named by its key.
+func TestURLSettingErrorsHideCredentials(t *testing.T) {
+	for _, tc := range []struct{ key, url, shown string }{
+		{"pulseUrl", "ftp://admin:pw-secret-1@pulse.example.com/api", `"ftp://[redacted]@pulse.example.com/api"`},
+		{"onappUrl", "https://u:pw-secret-1@cdn.example.com:badport/", `"https://[redacted]@cdn.example.com:badport/"`},
+		{"onappUrl", "https://u:pw-secret-1@%zz.example.com/", `"https://[redacted]@%zz.example.com/"`},
+		{"ovhTokenUrl", "https://u:pw-secret-1@x y.example.com/token?client_secret=pw-secret-1", `"https://[redacted]@x y.example.com/token?[redacted]"`},
+		{"ovhEndpoint", "gopher://user:pw-secret-1@host/1.0", `"gopher://[redacted]@host/1.0"`},
+		{"pulseUrl", "pw-secret-1:x@/nowhere", `"[redacted]@/nowhere"`},
+		{"pulseUrl", "mailto:pw-secret-1", ``},
+	} {
+		_, err := LoadSettings(backend.DataSourceInstanceSettings{JSONData: []byte(`{"` + tc.key + `":` + strconvQuote(tc.url) + `}`)})
+		if err == nil {
+			t.Errorf("%s accepted", tc.url)
+			continue
+		}
+		msg := err.Error()
+		if strings.Contains(msg, "pw-secret-1") && tc.shown != "" || !strings.HasPrefix(msg, tc.key+" ") || !strings.Contains(msg, tc.shown) {
+			t.Errorf("%s: %s", tc.url, msg)
+		}
+	}
+	long := "https://u:pw@" + strings.Repeat("h", 1<<20) + ":x/"
+	_, err := LoadSettings(backend.DataSourceInstanceSettings{JSONData: []byte(`{"pulseUrl":"` + long + `"}`)})
+	if err == nil || len(err.Error()) > 300 || strings.Contains(err.Error(), "u:pw") {
+		t.Errorf("long URL: %.300v", err)
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://api.example.com/1.0":       `"https://api.example.com/1.0"`,
+		"https://a:b@api.example.com/1.0":   `"https://[redacted]@api.example.com/1.0"`,
+		"https://a@b@api.example.com/x@y":   `"https://[redacted]@api.example.com/x@y"`,
+		"https://api.example.com/p?key=s#f": `"https://api.example.com/p?[redacted]"`,
+		"api.example.com:443":               `"api.example.com:443"`,
+		"u:p@host":                          `"[redacted]@host"`,
+		"":                                  `""`,
+	} {
+		if got := RedactURL(in); got != want {
+			t.Errorf("RedactURL(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+// TestCredentialsThatCannotBeSent: a credential holding a line break or a
+// control character is refused at load time, naming the setting and never
+// its value; surrounding white space of a secret too (it is not trimmed).
+func TestCredentialsThatCannotBeSent(t *testing.T) {
+	const value = "s3cr3t-value-9f"
+	cases := []struct {
+		key, jd string
+		secure  map[string]string
+		want    string
+	}{
+		{"pulseToken", `{"pulseUrl":"https://p.example.com"}`, map[string]string{"pulseToken": value + "\n"}, "pulseToken ends with a line break or space, which is not part of it — paste it again without it"},
+		{"pulseToken", `{"pulseUrl":"https://p.example.com"}`, map[string]string{"pulseToken": value + "\r\n"}, "pulseToken ends with a line break"},
+		{"pulseToken", `{"pulseUrl":"https://p.example.com"}`, map[string]string{"pulseToken": " " + value}, "pulseToken begins with a space or line break"},
+		{"pulseToken", `{"pulseUrl":"https://p.example.com"}`, map[string]string{"pulseToken": "\n\t "}, "pulseToken holds only white space"},
+		{"pulseToken", `{"pulseUrl":"https://p.example.com"}`, map[string]string{"pulseToken": value + "\nX-Other: 1"}, "pulseToken holds a line break or control character, which cannot be sent in an HTTP header — paste it again"},
+		{"ovhConsumerKey", `{}`, map[string]string{"ovhApplicationSecret": value, "ovhConsumerKey": "ck\x00" + value}, "ovhConsumerKey holds a line break or control character, which cannot be sent in an HTTP header"},
+		{"ovhApplicationSecret", `{}`, map[string]string{"ovhApplicationSecret": value + "\n"}, "ovhApplicationSecret ends with a line break"},
+		{"ovhApplicationKey", `{"ovhApplicationKey":"ak\u007f1"}`, nil, "ovhApplicationKey holds a line break or control character, which cannot be sent in an HTTP header"},
+		{"ovhClientId", `{"ovhAuthMethod":"oauth2","ovhClientId":"id\u0001x"}`, nil, "ovhClientId holds a line break or control character, which no credential contains"},
+		{"ovhClientSecret", `{"ovhAuthMethod":"oauth2","ovhClientId":"id"}`, map[string]string{"ovhClientSecret": "a\tb" + value}, "ovhClientSecret holds a line break or control character, which no credential contains"},
+		{"onappApiKey", `{"onappUrl":"https://cdn.example.com","onappUser":"u"}`, map[string]string{"onappApiKey": value + "\n"}, "onappApiKey ends with a line break"},
+		{"onappUser", `{"onappUrl":"https://cdn.example.com","onappUser":"u\nv"}`, nil, "onappUser holds a line break or control character"},
+		{"onappUser", `{"onappUrl":"https://cdn.example.com","onappUser":"u:v"}`, nil, "onappUser holds a colon, which basic authentication cannot carry"},
+	}
+	for _, tc := range cases {
+		_, err := LoadSettings(backend.DataSourceInstanceSettings{JSONData: []byte(tc.jd), DecryptedSecureJSONData: tc.secure})
+		if err == nil {
+			t.Errorf("%s %q accepted", tc.key, tc.secure)
+			continue
+		}
+		if msg := err.Error(); !strings.HasPrefix(msg, tc.want) || strings.Contains(msg, value) {
+			t.Errorf("%s: %q, want %q", tc.key, msg, tc.want)
+		}
+	}
+	// Non-secret fields are trimmed, as every jsonData field is; secrets
+	// with inner spaces or non-ASCII stay accepted (they can be sent).
+	s, err := LoadSettings(backend.DataSourceInstanceSettings{
+		JSONData:                []byte(`{"ovhApplicationKey":" ak \n","onappUrl":"https://cdn.example.com","onappUser":" me@example.com\n"}`),
+		DecryptedSecureJSONData: map[string]string{"ovhApplicationSecret": "a b", "ovhConsumerKey": "ck", "onappApiKey": "clé", "pulseToken": "t"},
+	})
+	if err != nil || s.OVH.ApplicationKey != "ak" || s.OnApp.User != "me@example.com" {
+		t.Errorf("%+v %v", s, err)
+	}
+}
