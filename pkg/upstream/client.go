@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -92,11 +93,15 @@ func (r *Response) ContentType() string {
 }
 
 // New builds a client. The HTTP client comes from the plugin SDK (tracing,
-// metrics, user agent, proxy support); close it with Close.
+// metrics, user agent, proxy support), or from Options.HTTPClient; either
+// way the client uses a guarded copy of it that follows no redirect, refuses
+// credentials HTTP cannot carry and caps every answer (see guardedTransport),
+// for its own calls and for the libraries given HTTPClient. Close it with
+// Close.
 func New(opts Options) (*Client, error) {
 	base, err := url.Parse(strings.TrimRight(opts.BaseURL, "/"))
 	if err != nil || base.Host == "" {
-		return nil, fmt.Errorf("%s: base URL %q is not an absolute URL", opts.Source, opts.BaseURL)
+		return nil, errors.New(Clean(fmt.Sprintf("%s: base URL %q is not an absolute URL", opts.Source, Quote(opts.BaseURL)), opts.Secrets))
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = 30 * time.Second
@@ -113,6 +118,7 @@ func New(opts Options) (*Client, error) {
 			return nil, fmt.Errorf("%s: building the HTTP client: %w", opts.Source, err)
 		}
 	}
+	hc = guardClient(hc, opts)
 	lg := opts.Logger
 	if lg == nil {
 		lg = log.DefaultLogger
@@ -135,7 +141,9 @@ func New(opts Options) (*Client, error) {
 // Source names the upstream.
 func (c *Client) Source() string { return c.opts.Source }
 
-// HTTPClient is the underlying client, for libraries that need one (go-ovh).
+// HTTPClient is the underlying client, for libraries that need one (go-ovh,
+// x/oauth2): their calls are guarded as the client's own are — no redirect
+// followed, no answer read past MaxResponseBytes.
 func (c *Client) HTTPClient() *http.Client { return c.http }
 
 // Close releases idle connections.
@@ -189,6 +197,7 @@ func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
 	if call.Method == "" {
 		call.Method = http.MethodGet
 	}
+	ctx = withQueryStart(ctx)
 	target := c.URL(call.Path, call.Query)
 	if rec := recorderFrom(ctx); rec != nil {
 		line := call.Method + " " + target
@@ -226,7 +235,7 @@ func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
 		metricCoalesced.WithLabelValues(c.opts.Source).Inc()
 	}
 	if err != nil && ctx.Err() != nil {
-		return nil, c.contextError(ctx.Err(), target)
+		return nil, c.queryEnded(ctx, ctx.Err())
 	}
 	return resp, err
 }
@@ -269,10 +278,10 @@ func (c *Client) attempts(ctx context.Context, call Call, target string, idempot
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
 			return nil, err // the next try would land past the deadline
 		}
-		c.log.Debug("retrying upstream call", "url", c.scrub(target), "attempt", n+1, "wait", wait)
+		c.log.Debug("retrying upstream call", "url", c.clean(target), "attempt", n+1, "wait", wait)
 		metricRetries.WithLabelValues(c.opts.Source).Inc()
 		if err := sleep(ctx, wait); err != nil {
-			return nil, c.contextError(err, target)
+			return nil, c.queryEnded(ctx, err)
 		}
 	}
 }
@@ -290,7 +299,7 @@ func (c *Client) waitTurn(ctx context.Context) error {
 		if errors.As(err, &ue) {
 			return ue
 		}
-		return c.contextError(err, "")
+		return c.queryEnded(ctx, err)
 	case waited > 0:
 		metricRateWaits.WithLabelValues(c.opts.Source, "waited").Inc()
 		c.log.Debug("rate guard made a call wait", "wait", waited)
@@ -298,27 +307,36 @@ func (c *Client) waitTurn(ctx context.Context) error {
 	return nil
 }
 
+// send makes one attempt. ctx is the query's context (through the flight);
+// the attempt runs on a child bounded by the per-call timeout or by the
+// query's deadline less a reserve to answer in (see answerReserve),
+// whichever comes first, and messages say which of the two ended it.
 func (c *Client) send(ctx context.Context, call Call, target string) (*Response, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, c.contextError(err, target)
+		return nil, c.queryEnded(ctx, err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	deadline, queryBound := c.callDeadline(ctx, time.Now())
+	if queryBound && !time.Now().Before(deadline) {
+		return nil, c.queryEnded(ctx, context.DeadlineExceeded)
+	}
+	callCtx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 
 	var body io.Reader
 	if len(call.Body) > 0 {
 		body = bytes.NewReader(call.Body)
 	}
-	req, err := http.NewRequestWithContext(ctx, call.Method, target, body)
+	req, err := http.NewRequestWithContext(callCtx, call.Method, target, body)
 	if err != nil {
-		return nil, &Error{Source: c.opts.Source, Kind: KindNetwork, Message: c.scrub(fmt.Sprintf("%s: cannot build the request: %v", c.opts.Source, err)), Err: err}
+		return nil, &Error{Source: c.opts.Source, Kind: KindNetwork, Err: err,
+			Message: c.clean(fmt.Sprintf("%s: cannot build the request: %s", c.opts.Source, Quote(err.Error())))}
 	}
 	for k, v := range call.Header {
 		req.Header[k] = v
 	}
 	if c.opts.Authorize != nil {
 		if err := c.opts.Authorize(req); err != nil {
-			return nil, c.authorizeError(ctx, err)
+			return nil, c.authorizeError(ctx, callCtx, queryBound, err)
 		}
 	}
 
@@ -326,21 +344,21 @@ func (c *Client) send(ctx context.Context, call Call, target string) (*Response,
 	resp, err := c.http.Do(req)
 	metricCallSeconds.WithLabelValues(c.opts.Source).Observe(time.Since(start).Seconds())
 	if err != nil {
-		metricCalls.WithLabelValues(c.opts.Source, "0").Inc()
-		return nil, c.transportError(ctx, err, target)
+		metricCalls.WithLabelValues(c.opts.Source, failureLabel(err)).Inc()
+		return nil, c.transportError(ctx, callCtx, queryBound, err)
 	}
 	metricCalls.WithLabelValues(c.opts.Source, statusLabel(resp.StatusCode)).Inc()
 	defer resp.Body.Close()
-	data, err := readAll(io.LimitReader(resp.Body, c.opts.MaxResponseBytes+1), resp.ContentLength, c.opts.MaxResponseBytes)
+	// The body is capped by the transport (see cappedBody); the limit here
+	// keeps the cap even for a transport that is not the guarded one.
+	data, err := readAll(resp.Body, resp.ContentLength, c.opts.MaxResponseBytes)
 	if err != nil {
-		return nil, c.transportError(ctx, err, target)
+		return nil, c.transportError(ctx, callCtx, queryBound, err)
 	}
-	c.log.Debug("upstream call", "method", call.Method, "url", c.scrub(target), "status", resp.StatusCode,
+	c.log.Debug("upstream call", "method", call.Method, "url", c.clean(target), "status", resp.StatusCode,
 		"bytes", len(data), "duration", time.Since(start))
 	if int64(len(data)) > c.opts.MaxResponseBytes {
-		return nil, &Error{Source: c.opts.Source, Kind: KindTooLarge, Status: resp.StatusCode, Message: fmt.Sprintf(
-			"%s answered more than %s, the plugin's limit for one answer: narrow the query (a shorter time range, fewer series) or raise maxResponseBytes",
-			c.opts.Source, formatBytes(c.opts.MaxResponseBytes))}
+		return nil, tooLargeError(c.opts.Source, resp.StatusCode, c.opts.MaxResponseBytes, c.opts.Secrets)
 	}
 	out := &Response{Status: resp.StatusCode, Header: resp.Header, Body: data}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
@@ -349,17 +367,26 @@ func (c *Client) send(ctx context.Context, call Call, target string) (*Response,
 	return out, nil
 }
 
-// readAll is io.ReadAll starting from a buffer of the announced length
-// (Content-Length, when given and within limit): a large answer is read
-// into one allocation of its size instead of a slice grown and copied
-// over and over, which for a Pulse logs page of a few MB was twice its size
-// in garbage.
-func readAll(r io.Reader, length, limit int64) ([]byte, error) {
-	size := int64(512)
-	if length > 0 && length <= limit {
-		size = length + 1 // +1: the read that meets the end needs no growth
+// failureLabel is the metrics code of a call that got no usable answer: the
+// 3xx of a refused redirect, else 0 (no answer).
+func failureLabel(err error) string {
+	var ue *Error
+	if errors.As(err, &ue) && ue.Kind == KindRedirect && ue.Status != 0 {
+		return statusLabel(ue.Status)
 	}
-	b := make([]byte, 0, size)
+	return "0"
+}
+
+// readAll is io.ReadAll for an answer of at most limit bytes: it reads up
+// to limit+1 bytes (one more tells the caller the answer was too large).
+//
+// Memory follows what arrived, never what the peer announced: the buffer
+// starts small and at most doubles what arrived at each step, so an answer
+// announcing 62 MiB and sending 34 bytes costs 512 bytes. The announced
+// length (Content-Length) only bounds a step from above, so that an honest
+// answer's last step is exactly its size and no byte is wasted.
+func readAll(r io.Reader, length, limit int64) ([]byte, error) {
+	b := make([]byte, 0, nextSize(0, length, limit))
 	for {
 		n, err := r.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]
@@ -369,10 +396,30 @@ func readAll(r io.Reader, length, limit int64) ([]byte, error) {
 			}
 			return b, err
 		}
+		if int64(len(b)) > limit {
+			return b, nil // past the cap: the caller refuses the answer
+		}
 		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)] // grow as append does
+			grown := make([]byte, len(b), nextSize(len(b), length, limit))
+			copy(grown, b)
+			b = grown
 		}
 	}
+}
+
+// readStep is the first buffer of readAll.
+const readStep = 512
+
+// nextSize is the capacity readAll grows a full buffer of have bytes to:
+// twice have (readStep at first), no more than the announced length needs
+// (length+1: the read that meets the end needs no growth) when the peer
+// announced at least have, and never past limit+1.
+func nextSize(have int, length, limit int64) int {
+	size := max(2*int64(have), readStep)
+	if length >= int64(have) && length < size {
+		size = length + 1
+	}
+	return int(min(size, limit+1))
 }
 
 func (c *Client) httpError(resp *Response) *Error {
@@ -384,7 +431,7 @@ func (c *Client) httpError(resp *Response) *Error {
 	if e.Message == "" {
 		e.Message = GenericHTTPMessage(c.opts.Source, resp.Status)
 	}
-	e.Message = c.scrub(e.Message)
+	e.Message = c.clean(e.Message)
 	return e
 }
 
@@ -405,36 +452,122 @@ func GenericHTTPMessage(source string, status int) string {
 	return fmt.Sprintf("%s: %s", source, text)
 }
 
-func (c *Client) authorizeError(ctx context.Context, err error) error {
+// authorizeError reports a failed Authorize hook: its own *Error (a token
+// refused, the API clock unreadable), or the deadline that ended while it
+// waited, or what went wrong.
+func (c *Client) authorizeError(ctx, callCtx context.Context, queryBound bool, err error) error {
 	var ue *Error
 	if errors.As(err, &ue) {
 		return ue
 	}
-	if ctx.Err() != nil {
-		return c.contextError(ctx.Err(), "")
+	if ended := c.deadlineError(ctx, callCtx, queryBound, err); ended != nil {
+		return ended
 	}
-	return &Error{Source: c.opts.Source, Kind: KindNetwork, Message: c.scrub(fmt.Sprintf("%s: cannot authenticate: %v", c.opts.Source, err)), Err: err}
+	return &Error{Source: c.opts.Source, Kind: KindNetwork, Err: err,
+		Message: c.clean(fmt.Sprintf("%s: cannot authenticate: %s", c.opts.Source, Quote(err.Error())))}
 }
 
-func (c *Client) transportError(ctx context.Context, err error, target string) error {
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return c.contextError(ctxErr, target)
+// transportError reports a call that got no complete answer. The guarded
+// transport's own errors (a refused redirect, a credential HTTP cannot
+// carry, an answer past the cap) keep their message: net/http wraps them in
+// a *url.Error whose text would otherwise read "no answer from …". Then the
+// query's deadline (or cancellation), then the call's own timeout, and
+// anything else is the network.
+func (c *Client) transportError(ctx, callCtx context.Context, queryBound bool, err error) error {
+	var ue *Error
+	if errors.As(err, &ue) {
+		return ue
+	}
+	if ended := c.deadlineError(ctx, callCtx, queryBound, err); ended != nil {
+		return ended
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		return c.contextError(context.DeadlineExceeded, target)
+		return c.callTimedOut(err) // a transport timeout (dial, TLS handshake)
 	}
-	host := c.base.Host
-	return &Error{Source: c.opts.Source, Kind: KindNetwork, Err: err, Message: c.scrub(fmt.Sprintf(
-		"%s: no answer from %s (%s) — check the URL in the data source settings and that Grafana can reach it", c.opts.Source, host, rootCause(err)))}
+	return &Error{Source: c.opts.Source, Kind: KindNetwork, Err: err, Message: c.clean(fmt.Sprintf(
+		"%s: no answer from %s (%s) — check the URL in the data source settings and that Grafana can reach it",
+		c.opts.Source, Quote(c.base.Host), Quote(rootCause(err))))}
 }
 
-func (c *Client) contextError(err error, target string) error {
-	if errors.Is(err, context.Canceled) {
-		return &Error{Source: c.opts.Source, Kind: KindCanceled, Err: err, Message: fmt.Sprintf("%s: the call was canceled", c.opts.Source)}
+// deadlineError tells which deadline ended an attempt, if one did: the
+// query's (its context ended, or the call was cut short to leave the query
+// time to answer) or the call's own timeout.
+func (c *Client) deadlineError(ctx, callCtx context.Context, queryBound bool, err error) error {
+	switch {
+	case ctx.Err() != nil:
+		return c.queryEnded(ctx, ctx.Err())
+	case callCtx.Err() != nil && queryBound:
+		return c.queryEnded(ctx, context.DeadlineExceeded)
+	case callCtx.Err() != nil:
+		return c.callTimedOut(err)
 	}
-	return &Error{Source: c.opts.Source, Kind: KindTimeout, Err: err, Message: fmt.Sprintf(
-		"%s did not answer within %s — the service is slow or unreachable; try again, or raise timeoutSeconds", c.opts.Source, c.opts.Timeout)}
+	return nil
+}
+
+// callDeadline is when an attempt starting at now must end: after the
+// per-call timeout, or earlier when the query's deadline less its reserve
+// comes first (queryBound).
+func (c *Client) callDeadline(ctx context.Context, now time.Time) (deadline time.Time, queryBound bool) {
+	deadline = now.Add(c.opts.Timeout)
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return deadline, false
+	}
+	if last := dl.Add(-answerReserve(queryAllowance(ctx))); last.Before(deadline) {
+		return last, true
+	}
+	return deadline, false
+}
+
+// answerReserve is the part of a query's time kept for answering: Grafana
+// (through gRPC) drops an answer that arrives after the query's deadline, so
+// a call still waiting then would turn a clear message into a bare
+// "deadline exceeded". A twentieth of the query's time, at most 500 ms.
+func answerReserve(allowance time.Duration) time.Duration {
+	return min(allowance/20, 500*time.Millisecond)
+}
+
+// queryEnded reports the end of the query's own context: Grafana canceled
+// it, or its deadline (Grafana's query timeout, the dashboard's, an alert
+// rule's evaluation timeout) passed — which timeoutSeconds has no say in.
+func (c *Client) queryEnded(ctx context.Context, err error) error {
+	if errors.Is(err, context.Canceled) {
+		return &Error{Source: c.opts.Source, Kind: KindCanceled, Err: err,
+			Message: c.clean(fmt.Sprintf("%s: the call was canceled", c.opts.Source))}
+	}
+	return &Error{Source: c.opts.Source, Kind: KindTimeout, Err: err, Message: c.clean(fmt.Sprintf(
+		"%s: the query ran out of time after %s (Grafana's query timeout or the dashboard's) — narrow the query (a shorter time range, fewer series) or raise that timeout; timeoutSeconds, which bounds one call, did not end it",
+		c.opts.Source, formatSeconds(queryAllowance(ctx))))}
+}
+
+// callTimedOut reports one call that outlived its own timeout
+// (timeoutSeconds) while the query still had time.
+func (c *Client) callTimedOut(err error) error {
+	return &Error{Source: c.opts.Source, Kind: KindTimeout, Err: err, Message: c.clean(fmt.Sprintf(
+		"%s did not answer within %s — the service is slow or unreachable; try again, or raise timeoutSeconds", c.opts.Source, c.opts.Timeout))}
+}
+
+// queryAllowance is how long the query of ctx had: from its start to its
+// deadline (to now, when either is unknown).
+func queryAllowance(ctx context.Context) time.Duration {
+	start, ok := queryStart(ctx)
+	if !ok {
+		return 0
+	}
+	end := time.Now()
+	if dl, ok := ctx.Deadline(); ok {
+		end = dl
+	}
+	return max(end.Sub(start), 0)
+}
+
+// formatSeconds writes d as "2 s", "1.5 s" or "30 s".
+func formatSeconds(d time.Duration) string {
+	if d >= 10*time.Second {
+		return fmt.Sprintf("%d s", int64(d.Round(time.Second)/time.Second))
+	}
+	return strconv.FormatFloat(d.Round(100*time.Millisecond).Seconds(), 'f', -1, 64) + " s"
 }
 
 // DecodeJSON decodes a JSON answer into v, with an error in plain words when
@@ -466,12 +599,16 @@ func (c *Client) DecodeError(resp *Response, err error) *Error {
 	} else if errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "unexpected end") {
 		what = "a truncated answer"
 	}
-	return &Error{Source: c.opts.Source, Kind: KindDecode, Status: resp.Status, Err: err, Message: c.scrub(fmt.Sprintf(
-		"%s sent %s (%v) — check that the URL points at the API itself, not a proxy or login page; if it does, try again", c.opts.Source, what, Shorten(err.Error(), 160)))}
+	return &Error{Source: c.opts.Source, Kind: KindDecode, Status: resp.Status, Err: err, Message: c.clean(fmt.Sprintf(
+		"%s sent %s (%s) — check that the URL points at the API itself, not a proxy or login page; if it does, try again", c.opts.Source, Quote(what), Quote(err.Error())))}
 }
 
-// scrub removes every configured secret from s.
+// scrub removes every configured secret from s (recorded calls, which are
+// kept whole).
 func (c *Client) scrub(s string) string { return Scrub(s, c.opts.Secrets) }
+
+// clean makes a message or a logged URL fit to be shown: see Clean.
+func (c *Client) clean(s string) string { return Clean(s, c.opts.Secrets) }
 
 func rootCause(err error) string {
 	for {

@@ -15,13 +15,15 @@ type Kind int
 
 // The kinds of upstream failure.
 const (
-	KindHTTP      Kind = iota // the upstream answered a non-2xx status
-	KindNetwork               // no answer: DNS, refused, reset, TLS…
-	KindTimeout               // the per-call timeout or the query's deadline passed
-	KindCanceled              // Grafana canceled the query
-	KindTooLarge              // the answer exceeded the size cap
-	KindDecode                // the answer could not be read (malformed, truncated, wrong type)
-	KindRateGuard             // the plugin's own rate guard refused to wait any longer
+	KindHTTP       Kind = iota // the upstream answered a non-2xx status
+	KindNetwork                // no answer: DNS, refused, reset, TLS…
+	KindTimeout                // the per-call timeout or the query's deadline passed (the message says which)
+	KindCanceled               // Grafana canceled the query
+	KindTooLarge               // the answer exceeded the size cap
+	KindDecode                 // the answer could not be read (malformed, truncated, wrong type)
+	KindRateGuard              // the plugin's own rate guard refused to wait any longer
+	KindRedirect               // the upstream redirected the call (Status: the 3xx); redirects are never followed
+	KindCredential             // a credential cannot be sent as it is (a header value with a line break)
 )
 
 // Error is an upstream failure, with a message in plain words that says what
