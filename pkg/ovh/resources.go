@@ -32,14 +32,14 @@ func (t *telephony) routes() http.Handler {
 		source.WriteJSON(w, http.StatusOK, metricMeanings)
 	})
 	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
-		source.WriteError(w, http.StatusNotFound, "unknown telephony resource "+r.URL.Path+": expected GET billing-accounts, lines?billingAccount=… or metrics")
+		source.WriteError(w, http.StatusNotFound, "unknown telephony resource "+upstream.Quote(r.URL.Path)+": expected GET billing-accounts, lines?billingAccount=… or metrics")
 	})
 	return mux
 }
 
 // serveBillingAccounts lists the billing accounts with their descriptions
-// ("ab12345-ovh-1 — Head office"). A description that cannot be read leaves
-// the account's bare name.
+// ("ab12345-ovh-1 — Head office"). A description that cannot be read, or
+// finds no spare turn of the rate guard, leaves the account's bare name.
 func (t *telephony) serveBillingAccounts(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	var names []string
@@ -48,7 +48,7 @@ func (t *telephony) serveBillingAccounts(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	opts := make([]source.Option, len(names))
-	t.each(ctx, len(names), func(ctx context.Context, i int) {
+	t.each(upstream.OnlySpare(ctx), len(names), func(ctx context.Context, i int) {
 		opts[i] = source.Option{Value: names[i], Text: names[i]}
 		if ai, err := t.accountInfo(ctx, names[i]); err == nil && strings.TrimSpace(ai.Description) != "" {
 			opts[i].Text = names[i] + " — " + strings.TrimSpace(ai.Description)

@@ -73,11 +73,20 @@ func guardFor(key string, perMinute int, alertingShare float64) *rateGuard {
 func newRateGuard(perMinute int, alertingShare float64) *rateGuard {
 	g := &rateGuard{perMinute: perMinute, share: alertingShare}
 	g.dashLimit, g.alertLimit = splitBudget(perMinute, alertingShare)
-	g.dashboards = newMinuteLimiter(g.dashLimit)
+	g.dashboards = newMinuteLimiter(g.dashLimit, burstOf(perMinute, g.dashLimit))
 	if g.alertLimit > 0 {
-		g.alerting = newMinuteLimiter(g.alertLimit)
+		g.alerting = newMinuteLimiter(g.alertLimit, burstOf(perMinute, g.alertLimit))
 	}
 	return g
+}
+
+// burstOf is the burst of a bucket of part calls a minute out of perMinute:
+// ten seconds' worth of the whole budget, as an unsplit guard has, but at
+// most half the part, so that the part keeps a steady refill. A panel of a
+// few series is then answered in one round trip, descriptions included,
+// whichever part it draws on.
+func burstOf(perMinute, part int) int {
+	return max(1, min(perMinute/6, part/2))
 }
 
 // minReserved is the smallest budget that can be split: below it each part
@@ -99,12 +108,12 @@ func splitBudget(perMinute int, share float64) (dashboards, alerting int) {
 // calls start in any 60-second window: a bucket of burst b refilled at r per
 // second admits at most b + 60·r calls in 60 s, so b + 60·r is kept one below
 // perMinute (the margin absorbs scheduling jitter between the plugin and the
-// upstream's own clock).
-func newMinuteLimiter(perMinute int) *rate.Limiter {
+// upstream's own clock). The burst is at most perMinute − 1.
+func newMinuteLimiter(perMinute, burst int) *rate.Limiter {
 	if perMinute <= 1 {
 		return rate.NewLimiter(rate.Limit(1.0/60), 1)
 	}
-	burst := max(1, perMinute/6)
+	burst = max(1, min(burst, perMinute-1))
 	refill := float64(perMinute-burst-1) / 60
 	if refill <= 0 {
 		refill = 1.0 / 60
