@@ -23,6 +23,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/opsdeck/servicestats/pkg/models"
+	"github.com/opsdeck/servicestats/pkg/upstream"
 )
 
 // Traffic kinds: the two figures of every point, and the traffic label.
@@ -116,24 +119,32 @@ func readStats(doc any, loc *time.Location) (answer, error) {
 	return a, nil
 }
 
-// statEntries finds the list of stats below the answer's root.
+// statEntries finds the list of stats below the answer's root. A list, empty
+// or not, and the XML empty element (<stats/>) are answers; anything else
+// (null, {}, {"stats": {}}, an object without stats) is an error naming what
+// was found, never an empty answer: an alert rule must see a broken
+// upstream as an error, not as "no data".
 func statEntries(v any, depth int) ([]any, error) {
 	switch t := v.(type) {
 	case nil:
-		return nil, nil
+		return nil, errors.New("expected a list of stats, found null")
 	case []any:
 		return t, nil
 	case string:
 		if strings.TrimSpace(t) == "" {
 			return nil, nil // <stats/>
 		}
-		return nil, fmt.Errorf("expected a list of stats, found the text %q", shorten(t, 40))
+		return nil, fmt.Errorf("expected a list of stats, found the text %q", upstream.Quote(t))
 	case map[string]any:
 		if _, ok := t["date"]; ok {
 			return []any{t}, nil // one bare stat
 		}
 		if inner, ok := t["stats"]; ok && depth < 2 {
-			return statEntries(inner, depth+1)
+			entries, err := statEntries(inner, depth+1)
+			if err != nil {
+				return nil, fmt.Errorf("stats: %w", err)
+			}
+			return entries, nil
 		}
 		if inner, ok := t["stat"]; ok { // {"stat": […]} or one {"stat": {…}}
 			if list, ok := inner.([]any); ok {
@@ -145,9 +156,9 @@ func statEntries(v any, depth int) ([]any, error) {
 			return nil, fmt.Errorf("OnApp answered errors instead of stats: %s", strings.Join(msgs, "; "))
 		}
 		if len(t) == 0 {
-			return nil, nil
+			return nil, errors.New("expected a list of stats, found an empty object {}")
 		}
-		return nil, fmt.Errorf("expected stats, found an object with the keys %s", strings.Join(sortedKeys(t, 5), ", "))
+		return nil, fmt.Errorf("expected stats, found an object with the keys %s", quoteKeys(sortedKeys(t, 5)))
 	}
 	return nil, fmt.Errorf("expected a list of stats, found %s", kindOf(v))
 }
@@ -260,10 +271,10 @@ func (a *answer) addGroup(item any, dim string, at time.Time) error {
 		}
 		inner, ok := m[key].(map[string]any)
 		if !ok {
-			return fmt.Errorf("%s %s: expected an object, found %s", dim, key, kindOf(m[key]))
+			return fmt.Errorf("%s %s: expected an object, found %s", dim, upstream.Quote(key), kindOf(m[key]))
 		}
 		if err := a.addFigures(inner, at, key); err != nil {
-			return fmt.Errorf("%s %s: %w", dim, key, err)
+			return fmt.Errorf("%s %s: %w", dim, upstream.Quote(key), err)
 		}
 	}
 	return nil
@@ -322,7 +333,7 @@ func number(v any) (f float64, ok bool, err error) {
 	}
 	f, err = strconv.ParseFloat(s, 64)
 	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-		return 0, false, fmt.Errorf("%q is not a number", shorten(s, 40))
+		return 0, false, fmt.Errorf("%q is not a number", upstream.Quote(s))
 	}
 	return f, true, nil
 }
@@ -341,27 +352,51 @@ func parseDate(v any, loc *time.Location) (time.Time, error) {
 	case json.Number:
 		n, err := t.Int64()
 		if err != nil {
-			return time.Time{}, fmt.Errorf("date %s is not a time", t)
+			return time.Time{}, fmt.Errorf("date %s is not a time", upstream.Quote(t.String()))
 		}
+		at := time.Unix(n, 0)
 		if n > 1e11 {
-			return time.UnixMilli(n), nil
+			at = time.UnixMilli(n)
 		}
-		return time.Unix(n, 0), nil
+		return inFrame(at, t.String())
 	case string:
 		s := strings.TrimSpace(t)
 		for _, layout := range offsetLayouts {
 			if at, err := time.Parse(layout, s); err == nil {
-				return at, nil
+				return inFrame(at, s)
 			}
 		}
 		for _, layout := range localLayouts {
 			if at, err := time.ParseInLocation(layout, s, loc); err == nil {
-				return at, nil
+				return inFrame(at, s)
 			}
 		}
-		return time.Time{}, fmt.Errorf("date %q is not a time OnApp writes (such as 2014-11-25T18:25:00+02:00)", shorten(s, 40))
+		return time.Time{}, fmt.Errorf("date %q is not a time OnApp writes (such as 2014-11-25T18:25:00+02:00)", upstream.Quote(s))
 	}
 	return time.Time{}, fmt.Errorf("date: expected a time, found %s", kindOf(v))
+}
+
+// inFrame returns at, or an error when a frame's time field cannot hold it
+// (before 1677 or after 2262): such a date is not a bandwidth sample's.
+func inFrame(at time.Time, raw string) (time.Time, error) {
+	if !models.InFrameRange(at) {
+		return time.Time{}, fmt.Errorf("date %q lies outside the years Grafana can show (%d to %d)",
+			upstream.Quote(raw), models.MinFrameTime.Year(), models.MaxFrameTime.Year())
+	}
+	return at, nil
+}
+
+// quoteKeys writes an object's keys for a message, each one quoted and
+// bounded (sortedKeys' "…" as is).
+func quoteKeys(keys []string) string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = "…"
+		if i < len(keys)-1 || k != "…" {
+			out[i] = strconv.Quote(upstream.Quote(upstream.Shorten(k, 40)))
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // errorMessages reads OnApp's error bodies from the generic tree:
@@ -396,7 +431,7 @@ func appendMessages(out []string, field string, v any, depth int) []string {
 		if field != "" && field != "error" && field != "errors" && field != "base" {
 			s = field + " " + s
 		}
-		return append(out, shorten(s, 200))
+		return append(out, upstream.Quote(s))
 	case []any:
 		for _, item := range t {
 			out = appendMessages(out, field, item, depth+1)
@@ -423,9 +458,9 @@ func kindOf(v any) string {
 	case nil:
 		return "null"
 	case string:
-		return fmt.Sprintf("the text %q", shorten(t, 40))
+		return fmt.Sprintf("the text %q", upstream.Quote(t))
 	case json.Number:
-		return "the number " + shorten(t.String(), 40)
+		return "the number " + upstream.Quote(t.String())
 	case bool:
 		return strconv.FormatBool(t)
 	case []any:

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // describe writes an answer compactly: dim, then one line per sample in a
@@ -103,7 +104,7 @@ func TestReadJSON(t *testing.T) {
 		{"local date", `[{"date":"2024-06-01 00:00:00","cached":1}]`, ";2024-05-31T22:00:00Z  cached=1"},
 		{"nulls and empty strings are no figure", `[{"date":"2024-06-01T00:00:00Z","cached":null,"non_cached":""}]`, ";"},
 		{"empty", `[]`, ";"},
-		{"null", `null`, ";"},
+		{"empty reports root", `{"stats":[]}`, ";"},
 		{"extra fields are ignored", `[{"stat":{"date":"2024-06-01T00:00:00Z","cached":1,"unit":"GB","resources":[{"resource":{"note":"x"}}]}}]`,
 			"resource;2024-06-01T00:00:00Z  cached=1"},
 	}
@@ -122,12 +123,24 @@ func TestReadJSON(t *testing.T) {
 
 func TestReadJSONRejectsGarbage(t *testing.T) {
 	cases := map[string]string{
-		`{"stats":`:      "unexpected EOF",
-		`[1] [2]`:        "data after its end",
-		`"hello"`:        "found the text",
-		`42`:             "found the number 42",
-		`{"foo":1}`:      "keys foo",
-		`[{"stat":"x"}]`: "expected an object",
+		`{"stats":`: "unexpected EOF",
+		`[1] [2]`:   "data after its end",
+		`"hello"`:   "found the text",
+		`42`:        "found the number 42",
+		`{"foo":1}`: `keys "foo"`,
+		// Answers of the wrong shape are errors, never an empty answer.
+		`null`:                                  "expected a list of stats, found null",
+		`{}`:                                    "expected a list of stats, found an empty object {}",
+		`{"stats":{}}`:                          "stats: expected a list of stats, found an empty object {}",
+		`{"stats":null}`:                        "stats: expected a list of stats, found null",
+		`{"data":[],"total":0}`:                 `found an object with the keys "data", "total"`,
+		`{"a":1,"b":1,"c":1,"d":1,"e":1,"f":1}`: `keys "a", "b", "c", "d", "e", …`,
+		// Dates a frame cannot hold (UnixNano would overflow).
+		`[{"date":"0001-01-01T00:00:00Z","cached":1}]`:                            `date "0001-01-01T00:00:00Z" lies outside the years Grafana can show (1677 to 2262)`,
+		`[{"date":"9999-12-31 00:00","cached":1}]`:                                "lies outside the years Grafana can show",
+		`[{"date":99999999999,"cached":1}]`:                                       `date "99999999999" lies outside`,
+		`[{"date":-99999999999999,"cached":1}]`:                                   "lies outside the years",
+		`[{"stat":"x"}]`:                                                          "expected an object",
 		`[{"date":"2024-06-01T00:00:00Z","cached":true}]`:                         "expected a number, found true",
 		`[{"date":"2024-06-01T00:00:00Z","cached":"1e999"}]`:                      "is not a number",
 		`[{"date":"2024-06-01T00:00:00Z","resources":[{"id":"x","cached":1}]}]`:   "no numeric id",
@@ -272,5 +285,62 @@ func TestDocumentedExamples(t *testing.T) {
 		if got := describe(a); got != want {
 			t.Errorf("%s:\n got  %s\nwant %s", name, got, want)
 		}
+	}
+}
+
+// TestReaderMessagesQuoteUpstreamBytes: what the readers repeat of an
+// answer (element names, texts, keys, figures, dates) is valid UTF-8 and
+// bounded, whatever the answer holds.
+func TestReaderMessagesQuoteUpstreamBytes(t *testing.T) {
+	long := strings.Repeat("x", 1<<20)
+	bad := "\xff\xfe" + long
+	for _, doc := range []string{
+		"<stats></" + bad + ">",
+		"<stats></st\xffats>",
+		"<stats><" + bad + ">",
+		"<stats/><" + bad + "/>",
+		"<stats " + bad + "=\"1></stats>",
+		"<stats><" + bad + ">1",
+		"text \xff" + long + "<stats/>",
+		`<stats><stat><date>2014-11-26T00:00:00Z</date><cached>` + bad + `</cached></stat></stats>`,
+		`<stats><stat><date>` + bad + `</date></stat></stats>`,
+	} {
+		_, err := readXML([]byte(doc), time.UTC)
+		checkQuoted(t, doc, err)
+	}
+	for _, doc := range []string{
+		`{"` + bad + `":1}`,
+		`"` + bad + `"`,
+		`[{"date":"2024-06-01T00:00:00Z","cached":"` + bad + `"}]`,
+		`[{"date":"` + bad + `"}]`,
+		`[{"date":1` + strings.Repeat("0", 1<<20) + `}]`,
+		`[{"date":"2024-06-01T00:00:00Z","resources":[{"1` + strings.Repeat("0", 1<<20) + `":5}]}]`,
+	} {
+		_, err := readJSON([]byte(doc), time.UTC)
+		checkQuoted(t, doc, err)
+	}
+}
+
+func checkQuoted(t *testing.T, doc string, err error) {
+	t.Helper()
+	if err == nil {
+		t.Errorf("%.40q accepted", doc)
+		return
+	}
+	if msg := err.Error(); !utf8.ValidString(msg) || len(msg) > 1200 {
+		t.Errorf("%.40q: %d bytes, valid UTF-8 %v: %.200q", doc, len(msg), utf8.ValidString(msg), msg)
+	}
+}
+
+// TestEmptyXMLAnswers: Rails' empty list (<stats type="array"/>, <stats/>)
+// is an answer with no figures; a nil stats element is not.
+func TestEmptyXMLAnswers(t *testing.T) {
+	for _, doc := range []string{`<stats type="array"/>`, `<stats></stats>`, `<?xml version="1.0"?><stats type="array">  </stats>`} {
+		if a, err := readXML([]byte(doc), time.UTC); err != nil || len(a.samples) != 0 {
+			t.Errorf("%s: %v %v", doc, a, err)
+		}
+	}
+	if _, err := readXML([]byte(`<stats nil="true"/>`), time.UTC); err == nil || !strings.Contains(err.Error(), "stats: expected a list of stats, found null") {
+		t.Errorf("nil stats: %v", err)
 	}
 }

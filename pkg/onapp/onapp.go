@@ -58,6 +58,9 @@ func newSource(s *models.Settings, deps source.Deps, hc *http.Client) (*Source, 
 	opts := source.UpstreamOptions(s, deps, sourceName, source.DefaultCDNCacheTTL)
 	opts.BaseURL = s.OnApp.URL
 	opts.Credential = user + "\x00" + key
+	if pair := upstream.BasicAuthSecret(user, key); pair != "" {
+		opts.Secrets = append(opts.Secrets, pair) // the Authorization header's base64 holds the pair, not the key alone
+	}
 	opts.Authorize = func(r *http.Request) error {
 		r.SetBasicAuth(user, key) // login: the account's e-mail; password: its API key
 		return nil
@@ -109,7 +112,21 @@ func (s *Source) query(ctx context.Context, q *models.CDNQuery, tr backend.TimeR
 	if spec.dim != q.GroupBy {
 		spec.name = noNames
 	}
+	if len(a.samples) == 0 {
+		spec.notices = append(spec.notices, emptyNotice(q))
+	}
 	return buildFrames(a, spec), nil
+}
+
+// emptyNotice says that OnApp answered a list of stats with no figures in
+// it, so that "no data" reads as OnApp's answer rather than a failure. (An
+// answer that is not a list of stats at all is an error: statEntries.)
+func emptyNotice(q *models.CDNQuery) data.Notice {
+	text := "OnApp answered no bandwidth figures for this range: no traffic was recorded"
+	if len(q.Resources) > 0 || len(q.Locations) > 0 {
+		text += " for the resources and locations asked for (check that they exist in OnApp)"
+	}
+	return data.Notice{Severity: data.NoticeSeverityInfo, Text: text}
 }
 
 // startNames starts loading the names of the groups of dim and returns a

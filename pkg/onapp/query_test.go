@@ -13,6 +13,8 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 	"github.com/grafana/grafana-plugin-sdk-go/experimental"
+
+	"github.com/opsdeck/servicestats/pkg/models"
 )
 
 // updateGolden rewrites the golden files; it is committed false.
@@ -384,5 +386,93 @@ func TestUndecodableAnswers(t *testing.T) {
 				t.Fatalf("got %d %v, want 502 with %q", resp.Status, resp.Error, tc.want)
 			}
 		})
+	}
+}
+
+// TestAnswerOfTheWrongShapeIsAnError: an alert rule must see a broken
+// upstream ({}, {"stats":{}}, null) as an error, not as "no data"; a
+// documented empty list is an empty frame with an info notice.
+func TestAnswerOfTheWrongShapeIsAnError(t *testing.T) {
+	from := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		ct, body, want string
+	}{
+		{"application/json", `{}`, "expected a list of stats, found an empty object {}"},
+		{"application/json", `{"stats":{}}`, "stats: expected a list of stats, found an empty object {}"},
+		{"application/json", `null`, `neither JSON nor XML: "null"`},
+		{"application/xml", `<stats nil="true"/>`, "found null"},
+		{"application/json", `[]`, ""},
+		{"application/json", `{"stats":[]}`, ""},
+		{"application/xml", `<stats type="array"/>`, ""},
+	} {
+		fake := newFakeOnApp(t)
+		fake.handle("/cdn_resources/bandwidth.json", func(w http.ResponseWriter, _ *http.Request) { writeBody(w, 200, tc.ct, tc.body) })
+		src := newTestSource(t, fake.URL, nil)
+		resp := src.HandleQuery(ctxT(t), dataQuery(t, map[string]any{"resources": []string{"977655738"}}, from, from.Add(24*time.Hour)))
+		if tc.want != "" {
+			if resp.Error == nil || !strings.Contains(resp.Error.Error(), tc.want) || len(resp.Frames) != 0 {
+				t.Errorf("%s: %v, %d frames; want an error with %q", tc.body, resp.Error, len(resp.Frames), tc.want)
+			}
+			continue
+		}
+		if resp.Error != nil || len(resp.Frames) != 1 || len(resp.Frames[0].Fields) != 0 {
+			t.Fatalf("%s: %v %v", tc.body, resp.Error, resp.Frames)
+		}
+		n := resp.Frames[0].Meta.Notices
+		if len(n) != 1 || n[0].Severity != data.NoticeSeverityInfo ||
+			n[0].Text != "OnApp answered no bandwidth figures for this range: no traffic was recorded for the resources and locations asked for (check that they exist in OnApp)" {
+			t.Errorf("%s: notices %+v", tc.body, n)
+		}
+	}
+}
+
+// TestRangesPastWhatDurationsHold: a range from the year 1 to 9999 is
+// bounded to what a frame holds and sent in whole minutes; the points'
+// step is counted in seconds (a time.Duration stops at 292 years).
+func TestRangesPastWhatDurationsHold(t *testing.T) {
+	y := func(year int) time.Time { return time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC) }
+	now := y(2026)
+	for _, tc := range []struct {
+		from, to   time.Time
+		start, end string
+		step       time.Duration
+		err        string
+	}{
+		{y(1700), y(2026), "1700-01-01T00:00", "2026-01-01T00:00", fortnight, ""},
+		{y(1), y(2026), "1678-01-01T00:00", "2026-01-01T00:00", fortnight, ""},
+		{y(2000), y(9999), "2000-01-01T00:00", "2262-01-01T00:00", fortnight, ""},
+		{y(2261), y(2263), "2261-01-01T00:00", "2262-01-01T00:00", fortnight, ""},
+		{y(2261), y(2261).Add(30 * 24 * time.Hour), "2261-01-01T00:00", "2261-01-31T00:00", day, ""},
+		{y(1), y(1000), "", "", 0, "lies outside the years Grafana can show"},
+		{y(2262), y(9999), "", "", 0, "lies outside the years Grafana can show, 1678 to 2261"},
+	} {
+		w, err := planWindow(backend.TimeRange{From: tc.from, To: tc.to}, models.CDNTypeGB, now, time.UTC)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%v–%v: %v", tc.from, tc.to, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%v–%v: %v", tc.from, tc.to, err)
+		}
+		if got := w.start.Format(dateLayout) + " " + w.end.Format(dateLayout); got != tc.start+" "+tc.end || w.step != tc.step {
+			t.Errorf("%v–%v: %s step %v, want %s %s step %v", tc.from, tc.to, got, w.step, tc.start, tc.end, tc.step)
+		}
+	}
+	for _, tc := range []struct {
+		start, end time.Time
+		want       time.Duration
+	}{
+		{y(2024), y(2024).Add(30 * 24 * time.Hour), day},
+		{y(2024), y(2024).Add(30*24*time.Hour + time.Minute), week},
+		{y(2024), y(2024).Add(92 * 24 * time.Hour), week},
+		{y(2024), y(2024).Add(92*24*time.Hour + time.Nanosecond), fortnight},
+		{y(1), y(9999), fortnight}, // 9998 years: Sub would saturate at 292
+		{y(1700), y(2026), fortnight},
+	} {
+		if got := bucketStep(tc.start, tc.end); got != tc.want {
+			t.Errorf("bucketStep(%v, %v) = %v, want %v", tc.start, tc.end, got, tc.want)
+		}
 	}
 }

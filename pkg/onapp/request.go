@@ -137,5 +137,5 @@ func payload(resp *upstream.Response) ([]byte, error) {
 	case '<', '{', '[':
 		return body, nil
 	}
-	return nil, fmt.Errorf("neither JSON nor XML: %q", shorten(string(body), 40))
+	return nil, fmt.Errorf("neither JSON nor XML: %q", upstream.Quote(string(body)))
 }

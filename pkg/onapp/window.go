@@ -43,8 +43,13 @@ type window struct {
 	none       bool // the whole range is older than OnApp keeps: nothing to ask
 }
 
-// planWindow turns the dashboard's range into the range sent to OnApp.
+// planWindow turns the dashboard's range into the range sent to OnApp,
+// bounded first to the times a frame can hold (models.ClampRange).
 func planWindow(tr backend.TimeRange, typ string, now time.Time, loc *time.Location) (window, error) {
+	tr, err := models.ClampRange(tr)
+	if err != nil {
+		return window{}, upstream.BadQuery(err)
+	}
 	from, to := tr.From, tr.To
 	if !from.Before(to) {
 		return window{}, upstream.BadQueryf("the time range is empty: from %s is not before to %s",
@@ -84,10 +89,15 @@ func planWindow(tr backend.TimeRange, typ string, now time.Time, loc *time.Locat
 // bucketStep is the points' spacing for a range: its length in days,
 // ceil((end − start) / 24 h), ≤ 30 gives days, 31–92 weeks, ≥ 93 fortnights
 // (docs/architecture.md; the document's "31–93" and "≥ 93" overlap at 93).
+// The length is counted in seconds: a time.Duration stops at 292 years,
+// and a dashboard's range can be longer.
 func bucketStep(start, end time.Time) time.Duration {
-	length := end.Sub(start)
-	days := length / (24 * time.Hour)
-	if length%(24*time.Hour) != 0 {
+	secs := end.Unix() - start.Unix()
+	if end.Nanosecond() > start.Nanosecond() {
+		secs++ // part of a second more
+	}
+	days := secs / 86400
+	if secs%86400 != 0 {
 		days++
 	}
 	switch {

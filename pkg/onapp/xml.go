@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/opsdeck/servicestats/pkg/upstream"
 )
 
 // maxXMLDepth bounds element nesting. OnApp answers nest five deep
@@ -61,7 +63,7 @@ func parseXML(src []byte) (*xmlElement, error) {
 		}
 	}
 	if len(stack) > 1 {
-		return nil, fmt.Errorf("XML ends inside <%s>: the answer is truncated", stack[len(stack)-1].name)
+		return nil, fmt.Errorf("XML ends inside <%s>: the answer is truncated", upstream.Quote(stack[len(stack)-1].name))
 	}
 	if len(doc.children) != 1 {
 		return nil, fmt.Errorf("XML answer has %d root elements, expected one", len(doc.children))
@@ -115,10 +117,10 @@ func (p *xmlParser) closeTag(stack []*xmlElement) ([]*xmlElement, error) {
 	name := strings.TrimSpace(string(p.src[p.pos+2 : p.pos+gt]))
 	p.pos += gt + 1
 	if len(stack) == 1 {
-		return nil, fmt.Errorf("XML closing tag </%s> closes nothing", shorten(name, 40))
+		return nil, fmt.Errorf("XML closing tag </%s> closes nothing", upstream.Quote(name))
 	}
 	if top := stack[len(stack)-1]; name != top.name {
-		return nil, fmt.Errorf("XML closing tag </%s> does not match the open element <%s>", shorten(name, 40), shorten(top.name, 40))
+		return nil, fmt.Errorf("XML closing tag </%s> does not match the open element <%s>", upstream.Quote(name), upstream.Quote(top.name))
 	}
 	return stack[:len(stack)-1], nil
 }
@@ -131,7 +133,7 @@ func (p *xmlParser) openTag(stack []*xmlElement) ([]*xmlElement, error) {
 		return nil, fmt.Errorf("XML has a '<' that starts no tag at byte %d", p.pos)
 	}
 	if len(stack) == 1 && len(stack[0].children) > 0 {
-		return nil, fmt.Errorf("XML has a second root element <%s>", shorten(name, 40))
+		return nil, fmt.Errorf("XML has a second root element <%s>", upstream.Quote(name))
 	}
 	if len(stack) > maxXMLDepth {
 		return nil, fmt.Errorf("XML nests deeper than %d elements", maxXMLDepth)
@@ -140,7 +142,7 @@ func (p *xmlParser) openTag(stack []*xmlElement) ([]*xmlElement, error) {
 	for {
 		p.skipSpace()
 		if p.pos >= len(p.src) {
-			return nil, fmt.Errorf("XML tag <%s> never ends", shorten(name, 40))
+			return nil, fmt.Errorf("XML tag <%s> never ends", upstream.Quote(name))
 		}
 		switch {
 		case p.src[p.pos] == '>':
@@ -165,7 +167,7 @@ func (p *xmlParser) openTag(stack []*xmlElement) ([]*xmlElement, error) {
 func (p *xmlParser) attribute(el *xmlElement) error {
 	name := p.token()
 	if name == "" {
-		return fmt.Errorf("XML tag <%s> has a malformed attribute at byte %d", shorten(el.name, 40), p.pos)
+		return fmt.Errorf("XML tag <%s> has a malformed attribute at byte %d", upstream.Quote(el.name), p.pos)
 	}
 	p.skipSpace()
 	var value string
@@ -176,7 +178,7 @@ func (p *xmlParser) attribute(el *xmlElement) error {
 			q := p.src[p.pos]
 			end := bytes.IndexByte(p.src[p.pos+1:], q)
 			if end < 0 {
-				return fmt.Errorf("XML attribute %s of <%s> is never closed", shorten(name, 40), shorten(el.name, 40))
+				return fmt.Errorf("XML attribute %s of <%s> is never closed", upstream.Quote(name), upstream.Quote(el.name))
 			}
 			value = decodeEntities(p.src[p.pos+1 : p.pos+1+end])
 			p.pos += end + 2
@@ -219,7 +221,7 @@ func addText(el *xmlElement, raw []byte, outside bool) error {
 	}
 	if outside {
 		if len(bytes.TrimSpace(raw)) > 0 {
-			return fmt.Errorf("XML answer has text outside its root element: %q", shorten(string(bytes.TrimSpace(raw)), 40))
+			return fmt.Errorf("XML answer has text outside its root element: %q", upstream.Quote(string(bytes.TrimSpace(raw))))
 		}
 		return nil
 	}
@@ -332,11 +334,4 @@ func sameNames(els []*xmlElement) bool {
 		}
 	}
 	return true
-}
-
-func shorten(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

@@ -185,7 +185,7 @@ type wireLog struct {
 func (s *scanner) logRow() wireLog {
 	var w wireLog
 	if s.peek() != '{' {
-		w.Timestamp.raw = shorten(string(s.skip()), 40)
+		w.Timestamp.raw = excerpt(s.skip(), false)
 		return w
 	}
 	var other entity // the "enterprise" spelling; the document's "entreprise" wins
@@ -229,11 +229,4 @@ type wireAggregate struct {
 	Route             scalar     `json:"route"`
 	TotalRequests     number     `json:"totalRequests"`
 	AverageComplexity number     `json:"averageComplexity"`
-}
-
-func shorten(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

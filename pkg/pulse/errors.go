@@ -49,13 +49,13 @@ func apiMessage(resp *upstream.Response) string {
 	}
 	if json.Unmarshal(resp.Body, &body) != nil {
 		if resp.ContentType() == "text/plain" && utf8.Valid(resp.Body) {
-			return shorten(strings.TrimSpace(string(resp.Body)), 200)
+			return upstream.Quote(strings.TrimSpace(string(resp.Body)))
 		}
 		return ""
 	}
 	for _, raw := range []json.RawMessage{body.Message, body.Errors, body.Error} {
 		if text := texts(raw); text != "" && text != http.StatusText(resp.Status) {
-			return shorten(text, 200)
+			return upstream.Quote(text)
 		}
 	}
 	return ""

@@ -1,6 +1,7 @@
 package pulse
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -136,6 +137,14 @@ func startPage[T any](ctx context.Context, r *pageRequest, page int, decode deco
 // limit (500 rows of over 100 bytes) was most of a small query's allocations.
 func jsonRows[T any](c *upstream.Client) decoder[[]T] {
 	return func(resp *upstream.Response) ([]T, int, error) {
+		if err := c.CheckJSON(resp); err != nil {
+			return nil, 0, err
+		}
+		// encoding/json reads null as an empty slice: a page of no rows,
+		// and an alert rule would see "no data" where Pulse is broken.
+		if body := bytes.TrimSpace(resp.Body); len(body) == 0 || body[0] != '[' {
+			return nil, 0, c.DecodeError(resp, notRows(body))
+		}
 		var rows []T
 		if err := c.DecodeJSON(resp, &rows); err != nil {
 			return nil, 0, err

@@ -114,6 +114,10 @@ func (s *Source) run(ctx context.Context, m *models.UsageQuery, tr backend.TimeR
 		return nil, upstream.BadQueryf("the time range is empty (from %s to %s): pick a range that ends after it starts",
 			formatDate(tr.From), formatDate(tr.To))
 	}
+	tr, err := models.ClampRange(tr) // no arithmetic below can overflow
+	if err != nil {
+		return nil, upstream.BadQuery(err)
+	}
 	f := filter{enterpriseID: m.EnterpriseID, from: tr.From, to: tr.To}
 	switch m.Report {
 	case models.UsageReportLogs:
@@ -149,7 +153,7 @@ func (s *Source) seriesReport(ctx context.Context, m *models.UsageQuery, f filte
 	if err != nil {
 		return nil, err
 	}
-	span := f.to.Sub(f.from)
+	span := spanSeconds(f.from, f.to)
 	step := chooseStep(span, interval)
 	b := tally(cols, newGrid(f.from, f.to, step), m.SplitBy)
 	if sum.cut {

@@ -15,6 +15,10 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/opsdeck/servicestats/pkg/models"
+	"github.com/opsdeck/servicestats/pkg/upstream"
 )
 
 // scanner reads JSON values from b; the first error stops it.
@@ -335,31 +339,91 @@ func (s *scanner) stamp() stamp {
 		raw, escaped := s.rawString()
 		if !escaped {
 			if t, ok := parseISO(raw); ok {
-				return stamp{t: t, ok: true}
+				return framed(t, raw, true)
 			}
 			if t, ok := parseEpoch(bytes.TrimSpace(raw)); ok {
-				return stamp{t: t, ok: true}
+				return framed(t, raw, true)
 			}
 		}
-		return stamp{raw: shorten(strconv.Quote(string(raw)), 40)}
+		return stamp{raw: excerpt(raw, true)}
 	case c == '-' || (c >= '0' && c <= '9'):
 		raw := s.rawNumber()
 		if t, ok := parseEpoch(raw); ok {
-			return stamp{t: t, ok: true}
+			return framed(t, raw, false)
 		}
-		return stamp{raw: shorten(string(raw), 40)}
+		return stamp{raw: excerpt(raw, false)}
 	}
-	return stamp{raw: shorten(string(s.skip()), 40)}
+	return stamp{raw: excerpt(s.skip(), false)}
+}
+
+// framed is the stamp of a time read, unless a frame's time field cannot
+// hold it (before 1677 or after 2262): that row is left out and counted
+// like one whose timestamp could not be read.
+func framed(t time.Time, raw []byte, quoted bool) stamp {
+	if !models.InFrameRange(t) {
+		return stamp{raw: excerpt(raw, quoted) + " (outside the years Grafana can show)"}
+	}
+	return stamp{t: t, ok: true}
+}
+
+// excerpt is upstream bytes fit for a notice: at most 40 characters, valid
+// UTF-8 (upstream.Quote), in quotes when they were a JSON string.
+func excerpt(raw []byte, quoted bool) string {
+	text := upstream.Quote(upstream.Shorten(string(raw), 40))
+	if quoted {
+		return strconv.Quote(text)
+	}
+	return text
 }
 
 // errNotArray is the error for an answer that is not a list of rows.
 var errNotArray = errors.New("expected a JSON array of rows")
 
+// notRows is errNotArray saying what the answer is instead: null, {} or
+// {"data": …} are Pulse (or a proxy) answering another shape, which must
+// be an error rather than a page of no rows.
+func notRows(b []byte) error {
+	return fmt.Errorf("%w, found %s", errNotArray, describeJSON(b))
+}
+
+// describeJSON names the kind of the JSON value b starts with, and the
+// first keys of an object (quoted, bounded).
+func describeJSON(b []byte) string {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 {
+		return "an empty answer"
+	}
+	switch b[0] {
+	case '{':
+		var keys []string
+		s := scanner{b: b}
+		s.object(func(key []byte) {
+			if len(keys) < 5 {
+				keys = append(keys, strconv.Quote(upstream.Quote(upstream.Shorten(string(key), 40))))
+			} else if len(keys) == 5 {
+				keys = append(keys, "…")
+			}
+			s.skip()
+		})
+		if len(keys) == 0 {
+			return "an empty object {}"
+		}
+		return "an object with the keys " + strings.Join(keys, ", ")
+	case '"':
+		return "a string"
+	case 'n':
+		return "null"
+	case 't', 'f':
+		return "true or false"
+	}
+	return "a number"
+}
+
 // rows reads a top-level array, calling row for each element.
 func (s *scanner) rows(row func()) error {
 	if s.peek() != '[' {
 		if s.err == nil {
-			s.err = errNotArray
+			s.err = notRows(s.b[s.i:])
 		}
 		return s.err
 	}

@@ -18,10 +18,13 @@ package pulse
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/data"
+
+	"github.com/opsdeck/servicestats/pkg/models"
 )
 
 const (
@@ -38,33 +41,53 @@ var tidySteps = []time.Duration{
 	24 * time.Hour, 2 * 24 * time.Hour, 7 * 24 * time.Hour, 14 * 24 * time.Hour, 30 * 24 * time.Hour,
 }
 
-// chooseStep returns the bucket width for a range of span and the panel's
-// interval: the panel's interval bounded to [1 min, span/2], raised so that
-// there are at most maxBuckets buckets, then rounded up to a tidy step when
-// one fits under span/2 (else to whole minutes, or whole days past 30 days).
-func chooseStep(span, panel time.Duration) time.Duration {
-	upper := max(minStep, span/2)
-	want := min(max(panel, minStep), upper)
-	want = max(want, (span+maxBuckets-1)/maxBuckets)
+// chooseStep returns the bucket width for a range of span seconds and the
+// panel's interval: the panel's interval bounded to [1 min, span/2], raised
+// so that there are at most maxBuckets buckets, then rounded up to a tidy
+// step when one fits under span/2 (else to whole minutes, or whole days past
+// 30 days). The arithmetic is in seconds: a time.Duration holds 292 years,
+// and a range Grafana sends can be twice as long (spanSeconds).
+func chooseStep(span int64, panel time.Duration) time.Duration {
+	const minSec = int64(minStep / time.Second)
+	upper := max(minSec, span/2)
+	want := min(max(ceilSeconds(panel), minSec), upper)
+	want = max(want, ceilDivInt(span, maxBuckets))
 	for _, s := range tidySteps {
-		if s >= want {
-			if s <= upper {
+		if sec := int64(s / time.Second); sec >= want {
+			if sec <= upper {
 				return s
 			}
 			break
 		}
 	}
-	unit := time.Minute
-	if want > tidySteps[len(tidySteps)-1] {
-		unit = 24 * time.Hour
+	unit := minSec
+	if want > int64(tidySteps[len(tidySteps)-1]/time.Second) {
+		unit = 86400
 	}
-	return (want + unit - 1) / unit * unit
+	want = min(ceilDivInt(want, unit)*unit, maxStepSeconds)
+	return time.Duration(want) * time.Second
 }
+
+// maxStepSeconds is the longest step a time.Duration holds, in whole days.
+const maxStepSeconds = int64(math.MaxInt64/int64(time.Second)) / 86400 * 86400
+
+// spanSeconds is the length of the range from–to in seconds, rounded up.
+func spanSeconds(from, to time.Time) int64 {
+	span := to.Unix() - from.Unix()
+	if to.Nanosecond() > from.Nanosecond() {
+		span++
+	}
+	return span
+}
+
+// ceilSeconds is d in whole seconds, rounded up.
+func ceilSeconds(d time.Duration) int64 { return ceilDivInt(int64(d), int64(time.Second)) }
 
 // stepNotice says why the step differs from the panel's interval, when it
 // was bounded rather than merely rounded.
-func stepNotice(span, panel, step time.Duration) *data.Notice {
-	if panel >= minStep && panel <= max(minStep, span/2) && span/max(panel, 1) <= maxBuckets {
+func stepNotice(span int64, panel, step time.Duration) *data.Notice {
+	const minSec = int64(minStep / time.Second)
+	if panel >= minStep && ceilSeconds(panel) <= max(minSec, span/2) && span/max(ceilSeconds(panel), 1) <= maxBuckets {
 		return nil
 	}
 	return &data.Notice{Severity: data.NoticeSeverityInfo, Text: fmt.Sprintf(
@@ -86,23 +109,38 @@ func formatStep(d time.Duration) string {
 	return fmt.Sprintf("%dms", d.Milliseconds())
 }
 
-// grid is the bucketing of a range: n buckets of step from start.
+// grid is the bucketing of a range: n buckets of step from start. It
+// counts in seconds (steps are whole minutes), which hold any range a
+// frame can show; nanoseconds since 1970 do not reach past 2262.
 type grid struct {
-	start int64 // Unix ns, a multiple of step
-	step  int64 // ns
+	start int64 // Unix seconds, a multiple of step
+	step  int64 // seconds
 	n     int
 }
 
+// newGrid lays the buckets over from–to (a range within the times a frame
+// holds, models.ClampRange). The first bucket starts at the multiple of
+// step at or before from, unless that is before the first time a frame can
+// hold: it then starts one step later.
 func newGrid(from, to time.Time, step time.Duration) grid {
-	s := int64(step)
-	start := floorDiv(from.UnixNano(), s) * s
-	n := int(max(ceilDivInt(to.UnixNano()-start, s), 1))
+	s := max(int64(step/time.Second), 1)
+	start := floorDiv(from.Unix(), s) * s
+	if start < models.MinFrameTime.Unix() {
+		start += s
+	}
+	end := to.Unix()
+	if to.Nanosecond() > 0 {
+		end++
+	}
+	n := int(max(ceilDivInt(end-start, s), 1))
 	return grid{start: start, step: s, n: n}
 }
 
 // bucket returns the bucket of t, or −1 when t lies outside the grid.
+// Bucket bounds are whole seconds, so t's whole second (Unix, rounded down)
+// decides.
 func (g grid) bucket(t time.Time) int {
-	d := t.UnixNano() - g.start
+	d := t.Unix() - g.start
 	if d < 0 || d >= int64(g.n)*g.step {
 		return -1
 	}
@@ -112,7 +150,7 @@ func (g grid) bucket(t time.Time) int {
 // clamp returns the bucket of t, or the first or last one when t lies
 // before or after the grid.
 func (g grid) clamp(t time.Time) int {
-	d := t.UnixNano() - g.start
+	d := t.Unix() - g.start
 	return int(min(max(floorDiv(d, g.step), 0), int64(g.n-1)))
 }
 
@@ -120,10 +158,10 @@ func (g grid) clamp(t time.Time) int {
 func (g grid) timeField() *data.Field {
 	ts := make([]time.Time, g.n)
 	for i := range ts {
-		ts[i] = time.Unix(0, g.start+int64(i)*g.step).UTC()
+		ts[i] = time.Unix(g.start+int64(i)*g.step, 0).UTC()
 	}
 	f := data.NewField("time", nil, ts)
-	f.SetConfig(&data.FieldConfig{Interval: float64(g.step / int64(time.Millisecond))})
+	f.SetConfig(&data.FieldConfig{Interval: float64(g.step * 1000)})
 	return f
 }
 

@@ -33,14 +33,14 @@ func TestChooseStep(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := chooseStep(tt.span, tt.panel)
+			got := chooseStep(ceilSeconds(tt.span), tt.panel)
 			if got != tt.want {
 				t.Errorf("chooseStep(%v, %v) = %v, want %v", tt.span, tt.panel, got, tt.want)
 			}
 			if n := tt.span / got; n > maxBuckets+1 {
 				t.Errorf("%d buckets", n)
 			}
-			if n := stepNotice(tt.span, tt.panel, got); (n != nil) != tt.notice {
+			if n := stepNotice(ceilSeconds(tt.span), tt.panel, got); (n != nil) != tt.notice {
 				t.Errorf("notice %+v, want one: %v", n, tt.notice)
 			}
 		})
