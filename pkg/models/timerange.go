@@ -21,29 +21,38 @@ var (
 	MaxFrameTime = time.Unix(math.MaxInt64/int64(time.Second), 0).UTC()   // 2262-04-11T23:47:16Z
 )
 
+// The range ClampRange bounds queries to: whole years inside the frame's
+// times, with room to spare for buckets aligned before a range's start (a
+// step of a few months at most).
+var (
+	MinRangeTime = time.Date(1678, 1, 1, 0, 0, 0, 0, time.UTC)
+	MaxRangeTime = time.Date(2262, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
 // InFrameRange reports whether t can stand in a frame's time field.
 func InFrameRange(t time.Time) bool {
 	return !t.Before(MinFrameTime) && !t.After(MaxFrameTime)
 }
 
-// ClampRange bounds a query's range to the times a frame can hold, so that
-// the sources' arithmetic on it (UnixNano, Sub, bucket counts) cannot
-// overflow: nothing outside those times could be shown anyway. A range
-// lying wholly outside them is a 400 naming the years; an empty or inverted
-// range is returned as is, for the source's own message.
+// ClampRange bounds a query's range to MinRangeTime–MaxRangeTime, times a
+// frame can hold, so that the sources' arithmetic on it (UnixNano, Sub,
+// bucket counts) cannot overflow: nothing outside those times could be
+// shown anyway. A range lying wholly outside them is an error naming the
+// years (a 400 for the source to return); an empty or inverted range is
+// returned as is, for the source's own message.
 func ClampRange(tr backend.TimeRange) (backend.TimeRange, error) {
 	if !tr.From.Before(tr.To) {
 		return tr, nil
 	}
-	if !tr.To.After(MinFrameTime) || !tr.From.Before(MaxFrameTime) {
+	if !tr.To.After(MinRangeTime) || !tr.From.Before(MaxRangeTime) {
 		return tr, fmt.Errorf("the time range (%s to %s) lies outside the years Grafana can show, %d to %d: pick a range within them",
-			formatRangeEnd(tr.From), formatRangeEnd(tr.To), MinFrameTime.Year(), MaxFrameTime.Year())
+			formatRangeEnd(tr.From), formatRangeEnd(tr.To), MinRangeTime.Year(), MaxRangeTime.Year()-1)
 	}
-	if tr.From.Before(MinFrameTime) {
-		tr.From = MinFrameTime
+	if tr.From.Before(MinRangeTime) {
+		tr.From = MinRangeTime
 	}
-	if tr.To.After(MaxFrameTime) {
-		tr.To = MaxFrameTime
+	if tr.To.After(MaxRangeTime) {
+		tr.To = MaxRangeTime
 	}
 	return tr, nil
 }

@@ -17,12 +17,12 @@ func TestClampRange(t *testing.T) {
 	}{
 		{y(2026), y(2027), y(2026), y(2027), ""},
 		{y(1700), y(2026), y(1700), y(2026), ""},
-		{y(1), y(2026), MinFrameTime, y(2026), ""},
-		{y(2000), y(9999), y(2000), MaxFrameTime, ""},
-		{y(1), y(9999), MinFrameTime, MaxFrameTime, ""},
-		{y(2262), y(2263), y(2262), MaxFrameTime, ""},
-		{y(1), y(1000), time.Time{}, time.Time{}, "lies outside the years Grafana can show, 1677 to 2262"},
-		{y(2263), y(9999), time.Time{}, time.Time{}, "lies outside the years Grafana can show"},
+		{y(1), y(2026), MinRangeTime, y(2026), ""},
+		{y(2000), y(9999), y(2000), MaxRangeTime, ""},
+		{y(1), y(9999), MinRangeTime, MaxRangeTime, ""},
+		{y(2261), y(2263), y(2261), MaxRangeTime, ""},
+		{y(1), y(1000), time.Time{}, time.Time{}, "lies outside the years Grafana can show, 1678 to 2261"},
+		{y(2262), y(9999), time.Time{}, time.Time{}, "lies outside the years Grafana can show"},
 		{y(2027), y(2026), y(2027), y(2026), ""}, // inverted: left to the source's own message
 	}
 	for _, tc := range cases {
