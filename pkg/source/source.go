@@ -57,13 +57,16 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // WriteError answers a resource call with {"message": message}, the shape
-// Grafana's frontend shows for a failed resource call.
+// Grafana's frontend shows for a failed resource call. The message is
+// cleaned (upstream.Clean) of the secrets CleanResources gave w, and
+// bounded.
 func WriteError(w http.ResponseWriter, status int, message string) {
-	WriteJSON(w, status, map[string]string{"message": message})
+	WriteJSON(w, status, map[string]string{"message": upstream.Clean(message, secretsOf(w))})
 }
 
 // WriteFailure answers a resource call that failed: upstream failures keep
 // their plain-words message and a matching status; anything else is a 500.
+// Every message is cleaned like WriteError's.
 func WriteFailure(w http.ResponseWriter, err error) {
 	var ue *upstream.Error
 	var bq *upstream.BadQueryError

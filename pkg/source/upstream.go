@@ -18,7 +18,7 @@ const (
 // UpstreamOptions returns the options every source's upstream client starts
 // from: timeout, size cap, cache lifetime (cacheTTLSeconds, or the source's
 // default), the instance namespace, the logger and every configured secret
-// to scrub. The source adds its base URL, credential, authorization and
+// to scrub (Secrets: OnApp's basic-auth pair included). The source adds its base URL, credential, authorization and
 // error explanations.
 func UpstreamOptions(s *models.Settings, deps Deps, sourceName string, defaultTTL time.Duration) upstream.Options {
 	ttl := defaultTTL
@@ -32,7 +32,7 @@ func UpstreamOptions(s *models.Settings, deps Deps, sourceName string, defaultTT
 		Source:           sourceName,
 		Timeout:          s.Timeout,
 		MaxResponseBytes: s.MaxResponseBytes,
-		Secrets:          s.Secrets(),
+		Secrets:          Secrets(s),
 		Logger:           deps.Logger,
 		Namespace:        deps.InstanceID,
 		CacheTTL:         ttl,
