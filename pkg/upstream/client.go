@@ -353,7 +353,7 @@ func (c *Client) send(ctx context.Context, call Call, target string) (*Response,
 	// keeps the cap even for a transport that is not the guarded one.
 	data, err := readAll(resp.Body, resp.ContentLength, c.opts.MaxResponseBytes)
 	if err != nil {
-		return nil, c.transportError(ctx, callCtx, queryBound, err)
+		return nil, c.bodyError(ctx, callCtx, queryBound, err, len(data))
 	}
 	c.log.Debug("upstream call", "method", call.Method, "url", c.clean(target), "status", resp.StatusCode,
 		"bytes", len(data), "duration", time.Since(start))
@@ -488,6 +488,22 @@ func (c *Client) transportError(ctx, callCtx context.Context, queryBound bool, e
 	return &Error{Source: c.opts.Source, Kind: KindNetwork, Err: err, Message: c.clean(fmt.Sprintf(
 		"%s: no answer from %s (%s) — check the URL in the data source settings and that Grafana can reach it",
 		c.opts.Source, Quote(c.base.Host), Quote(rootCause(err))))}
+}
+
+// bodyError reports an answer that broke off after its headers: the
+// transport's own errors and the deadlines as transportError says them,
+// else an answer cut short (a connection closed early, often short of the
+// length it announced), which is retried as a reset connection is.
+func (c *Client) bodyError(ctx, callCtx context.Context, queryBound bool, err error, got int) error {
+	e := c.transportError(ctx, callCtx, queryBound, err)
+	var ue *Error
+	if !errors.As(e, &ue) || ue.Kind != KindNetwork {
+		return e
+	}
+	ue.Message = c.clean(fmt.Sprintf(
+		"%s: the answer from %s broke off after %d bytes (%s) — try again; if it keeps happening, check the URL in the data source settings and any proxy between Grafana and %s",
+		c.opts.Source, Quote(c.base.Host), got, Quote(rootCause(err)), c.opts.Source))
+	return ue
 }
 
 // deadlineError tells which deadline ended an attempt, if one did: the

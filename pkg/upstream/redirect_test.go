@@ -213,3 +213,16 @@ func TestGivenHTTPClientIsNotChanged(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestRedirectMessageIsScrubbed: a Location echoing a secret in its path
+// shows it redacted.
+func TestRedirectMessageIsScrubbed(t *testing.T) {
+	other := newRecorder(t, "127.0.0.2:0")
+	s := newServer(t, redirectTo(302, other.URL+"/keep/secret-value-123/x"))
+	c := newClient(t, s.URL)
+	_, err := c.Do(context.Background(), Call{Path: "/x"})
+	var ue *Error
+	if !errors.As(err, &ue) || !strings.Contains(ue.Message, other.URL+"/keep/[redacted]/x") || strings.Contains(ue.Message, "secret-value-123") {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -114,8 +114,9 @@ func TestLyingContentLengthThroughTheClient(t *testing.T) {
 		wg.Go(func() {
 			_, err := c.Do(context.Background(), Call{Path: "/lie/" + strconv.Itoa(i)})
 			var ue *Error
-			if !errors.As(err, &ue) || ue.Kind != KindNetwork {
-				t.Errorf("got %v", err)
+			want := "Test API: the answer from " + hostOf(t, s.URL) + " broke off after 34 bytes (unexpected EOF) — try again"
+			if !errors.As(err, &ue) || ue.Kind != KindNetwork || !strings.HasPrefix(ue.Message, want) {
+				t.Errorf("got %v, want %q…", err, want)
 			}
 		})
 	}
