@@ -122,6 +122,25 @@ func TestAlertingErrorIsBounded(t *testing.T) {
 	if strings.Contains(msg, strings.Repeat("9", upstream.MaxQuoted+1)) {
 		t.Error("the long line name is repeated whole")
 	}
+
+	// On a dashboard, the notice of a 1 MB line the account lacks quotes
+	// its name short.
+	g := newFake(t, nil)
+	g.set(func(f *fakeOVH) {
+		f.handle = answering(map[string]canned{
+			pathAccount + "/line/" + long + "/statistics": notFoundAnswer,
+			pathAccount + "/line/" + long:                 notFoundAnswer,
+			pathAccount:                                   {status: 200, body: `{"billingAccount":"ab12345-ovh-1"}`},
+			pathStats:                                     {status: 200, body: `{"unit":"","values":[]}`},
+		})
+	})
+	resp = newTestSource(t, g).HandleQuery(context.Background(), lastHour(map[string]any{"billingAccount": "ab12345-ovh-1", "lines": []string{"0033123456789", long}, "metrics": []string{"rtpMos"}}))
+	if resp.Error != nil || len(resp.Frames) != 2 || len(resp.Frames[1].Meta.Notices) != 1 {
+		t.Fatalf("dashboard: %v, %d frames", resp.Error, len(resp.Frames))
+	}
+	if n := resp.Frames[1].Meta.Notices[0].Text; !strings.Contains(n, "has no line") || len(n) > upstream.MaxMessage {
+		t.Errorf("notice of %d bytes: %.200s", len(n), n)
+	}
 }
 
 // lines ["*"] reads every line the account lists, with the listing in the

@@ -72,7 +72,7 @@ func TestAlertingAllLinesAnswered(t *testing.T) {
 	if a.Error != nil {
 		t.Fatal(a.Error)
 	}
-	if got, want := seriesOf(t, a.Frames), sandboxLines(false); strings.Join(got, " ") != strings.Join(want, " ") {
+	if got, want := telSeries(t, a.Frames), accountLines(false); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("series %v, want %v", got, want)
 	}
 	for path, n := range sb.Stats().Paths {
@@ -94,7 +94,7 @@ func TestAlertingReservationSurvivesSaturatedDashboards(t *testing.T) {
 			ds.JSONData["ovhAlertingShare"] = share
 			ds.JSONData["cacheTTLSeconds"] = 0
 			var lines []string
-			for _, l := range sandboxLines(false) {
+			for _, l := range accountLines(false) {
 				lines = append(lines, l[strings.Index(l, "/")+1:])
 			}
 			query := func(i int) Query {

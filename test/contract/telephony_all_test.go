@@ -13,9 +13,9 @@ import (
 	"github.com/opsdeck/servicestats/internal/sandbox"
 )
 
-// sandboxLines lists "account/line" of the sandbox's accounts that still
+// accountLines lists "account/line" of the sandbox's accounts that still
 // serve statistics (all of them with retired true), in the API's order.
-func sandboxLines(retired bool, accounts ...string) []string {
+func accountLines(retired bool, accounts ...string) []string {
 	var out []string
 	for _, a := range sandbox.OVHAccounts() {
 		if (a.StatisticsRetired && !retired) || (len(accounts) > 0 && !slices.Contains(accounts, a.BillingAccount)) {
@@ -28,9 +28,9 @@ func sandboxLines(retired bool, accounts ...string) []string {
 	return out
 }
 
-// seriesOf lists "account/line" of frames, checking that each label set is
+// telSeries lists "account/line" of frames, checking that each label set is
 // unique.
-func seriesOf(t *testing.T, frames data.Frames) []string {
+func telSeries(t *testing.T, frames data.Frames) []string {
 	t.Helper()
 	var out []string
 	seen := map[string]bool{}
@@ -45,7 +45,7 @@ func seriesOf(t *testing.T, frames data.Frames) []string {
 	return out
 }
 
-func noticesOf(f *data.Frame) string {
+func telNotices(f *data.Frame) string {
 	var texts []string
 	for _, n := range f.Meta.Notices {
 		texts = append(texts, n.Severity.String()+": "+n.Text)
@@ -62,8 +62,8 @@ func TestTelephonyAllLinesOfTheAccount(t *testing.T) {
 	if r.Error != nil {
 		t.Fatal(r.Error)
 	}
-	want := sandboxLines(false, telAccount)
-	if got := seriesOf(t, r.Frames); !slices.Equal(got, want) {
+	want := accountLines(false, telAccount)
+	if got := telSeries(t, r.Frames); !slices.Equal(got, want) {
 		t.Fatalf("series %v, want %v", got, want)
 	}
 	for _, f := range r.Frames {
@@ -72,7 +72,7 @@ func TestTelephonyAllLinesOfTheAccount(t *testing.T) {
 		}
 	}
 	first := r.Frames[0]
-	if n := noticesOf(first); n != "info: 3 statistics calls for 3 lines × 1 metric (0 answered from the cache)." {
+	if n := telNotices(first); n != "info: 3 statistics calls for 3 lines × 1 metric (0 answered from the cache)." {
 		t.Errorf("notices %q", n)
 	}
 	if !strings.Contains(first.Meta.ExecutedQueryString, "/telephony/"+telAccount+"/line\n") {
@@ -92,10 +92,10 @@ func TestTelephonyAllAccountsAndMultiValue(t *testing.T) {
 	if r.Error != nil {
 		t.Fatal(r.Error)
 	}
-	if got, want := seriesOf(t, r.Frames), sandboxLines(false); !slices.Equal(got, want) {
+	if got, want := telSeries(t, r.Frames), accountLines(false); !slices.Equal(got, want) {
 		t.Errorf("series %v, want %v", got, want)
 	}
-	if n := noticesOf(r.Frames[0]); !strings.Contains(n, "warning: Billing account "+sandbox.OVHRetiredAccount+" no longer serves line statistics") ||
+	if n := telNotices(r.Frames[0]); !strings.Contains(n, "warning: Billing account "+sandbox.OVHRetiredAccount+" no longer serves line statistics") ||
 		!strings.Contains(n, "info: 6 statistics calls for 6 lines of 3 billing accounts × 1 metric") {
 		t.Errorf("notices %q", n)
 	}
@@ -108,10 +108,10 @@ func TestTelephonyAllAccountsAndMultiValue(t *testing.T) {
 			t.Fatalf("%s: %v", ba, r.Error)
 		}
 		var want []string
-		for _, s := range sandboxLines(false, two...) {
+		for _, s := range accountLines(false, two...) {
 			want = append(want, s, s) // two metrics
 		}
-		if got := seriesOf(t, r.Frames); !slices.Equal(got, want) {
+		if got := telSeries(t, r.Frames); !slices.Equal(got, want) {
 			t.Errorf("%s: series %v, want %v", ba, got, want)
 		}
 	}
@@ -133,9 +133,9 @@ func TestTelephonyAllLinesResource(t *testing.T) {
 		if res.Status != 200 || json.Unmarshal(res.Body, &opts) != nil {
 			t.Fatalf("%s: %d %s", q, res.Status, res.Body)
 		}
-		want := len(sandboxLines(true))
+		want := len(accountLines(true))
 		if q != "*" {
-			want = len(sandboxLines(true, telAccount, "cd67890-ovh-1"))
+			want = len(accountLines(true, telAccount, "cd67890-ovh-1"))
 		}
 		if len(opts) != want {
 			t.Errorf("%s: %d lines, want %d: %s", q, len(opts), want, res.Body)
