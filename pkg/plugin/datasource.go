@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"sync"
 
@@ -63,7 +64,7 @@ func newDatasource(settings backend.DataSourceInstanceSettings, specs []sourceSp
 	}
 	logger := log.DefaultLogger.With("datasource", settings.UID)
 	deps := source.Deps{Logger: logger, InstanceID: fmt.Sprintf("%d/%s/%d", settings.ID, settings.UID, settings.Updated.UnixNano())}
-	d := &Datasource{secrets: cfg.Secrets(), logger: logger}
+	d := &Datasource{secrets: source.Secrets(cfg), logger: logger}
 	for _, spec := range specs {
 		d.slots = append(d.slots, spec.build(cfg, deps))
 	}
@@ -74,7 +75,7 @@ func newDatasource(settings backend.DataSourceInstanceSettings, specs []sourceSp
 		resources.Handle("/"+s.spec.resourcePrefix+"/", http.StripPrefix("/"+s.spec.resourcePrefix, s.resourceHandler()))
 	}
 	d.queries.HandleFunc("", d.unknownQueryType)
-	d.resources = httpadapter.New(resources)
+	d.resources = httpadapter.New(source.CleanResources(resources, d.secrets))
 	return d, nil
 }
 
@@ -88,19 +89,18 @@ func (d *Datasource) Dispose() {
 }
 
 // QueryData answers a request's queries, each on its own: one query's
-// failure never fails its siblings.
+// failure never fails its siblings. Every answer leaves through
+// source.CleanResponse, whatever produced it: its error message, notices
+// and executed query scrubbed of the secrets, valid UTF-8 and bounded (the
+// error's status and source kept), so that no answer can fail the gRPC
+// answer of the whole request.
 func (d *Datasource) QueryData(ctx context.Context, req *backend.QueryDataRequest) (*backend.QueryDataResponse, error) {
-	resp, err := d.queries.QueryData(ctx, req)
+	resp, err := d.queries.QueryData(source.WithSecrets(ctx, d.secrets), req)
 	if err != nil {
 		return nil, err
 	}
 	for refID, r := range resp.Responses {
-		if r.Error != nil {
-			if clean := upstream.Scrub(r.Error.Error(), d.secrets); clean != r.Error.Error() {
-				r.Error = fmt.Errorf("%s", clean)
-				resp.Responses[refID] = r
-			}
-		}
+		resp.Responses[refID] = source.CleanResponse(r, d.secrets)
 	}
 	return resp, nil
 }
@@ -121,12 +121,7 @@ func (d *Datasource) answer(s *slot) backend.QueryDataHandlerFunc {
 			sem <- struct{}{}
 			go func() {
 				defer func() { <-sem; wg.Done() }()
-				var r backend.DataResponse
-				if s.src == nil {
-					r = backend.ErrDataResponseWithSource(backend.StatusBadRequest, backend.ErrorSourceDownstream, s.reason)
-				} else {
-					r = s.src.HandleQuery(ctx, q)
-				}
+				r := d.answerOne(ctx, s, q)
 				mu.Lock()
 				out.Responses[q.RefID] = r
 				mu.Unlock()
@@ -135,6 +130,24 @@ func (d *Datasource) answer(s *slot) backend.QueryDataHandlerFunc {
 		wg.Wait()
 		return out, nil
 	}
+}
+
+// answerOne answers one query of a source. A panic the source did not
+// recover from fails this query only: in a goroutine of ours it would kill
+// the plugin process.
+func (d *Datasource) answerOne(ctx context.Context, s *slot, q backend.DataQuery) (r backend.DataResponse) {
+	defer func() {
+		if p := recover(); p != nil {
+			d.logger.Error("panic while answering a query", "refId", upstream.Clean(q.RefID, d.secrets),
+				"panic", upstream.Clean(fmt.Sprint(p), d.secrets), "stack", string(debug.Stack()))
+			r = backend.ErrDataResponseWithSource(backend.StatusInternal, backend.ErrorSourcePlugin,
+				"internal error while answering this query; see the Grafana server log")
+		}
+	}()
+	if s.src == nil {
+		return backend.ErrDataResponseWithSource(backend.StatusBadRequest, backend.ErrorSourceDownstream, s.reason)
+	}
+	return s.src.HandleQuery(ctx, q)
 }
 
 // fromAlert reports whether Grafana's alerting engine sent the request (its
@@ -147,7 +160,7 @@ func fromAlert(req *backend.QueryDataRequest) bool {
 func (d *Datasource) unknownQueryType(_ context.Context, req *backend.QueryDataRequest) (*backend.QueryDataResponse, error) {
 	out := backend.NewQueryDataResponse()
 	for _, q := range req.Queries {
-		msg := fmt.Sprintf("unknown queryType %q: expected one of %s", q.QueryType, strings.Join(models.QueryTypes, ", "))
+		msg := fmt.Sprintf("unknown queryType %s: expected one of %s", models.Quote(q.QueryType), strings.Join(models.QueryTypes, ", "))
 		if q.QueryType == "" {
 			msg = "the query has no queryType: expected one of " + strings.Join(models.QueryTypes, ", ")
 		}

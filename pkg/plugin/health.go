@@ -3,6 +3,8 @@ package plugin
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"runtime/debug"
 	"strings"
 	"sync"
 
@@ -34,6 +36,14 @@ func (d *Datasource) CheckHealth(ctx context.Context, _ *backend.CheckHealthRequ
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				defer func() {
+					if p := recover(); p != nil { // in our goroutine a panic would kill the plugin
+						d.logger.Error("panic while checking a source", "source", s.spec.name,
+							"panic", upstream.Clean(fmt.Sprint(p), d.secrets), "stack", string(debug.Stack()))
+						results[i].OK = false
+						results[i].Message = s.spec.name + ": internal error while checking this source; see the Grafana server log"
+					}
+				}()
 				detail, err := s.src.CheckHealth(ctx)
 				if err != nil {
 					results[i].Message = s.spec.name + ": " + trimSourcePrefix(err.Error())
@@ -56,7 +66,7 @@ func (d *Datasource) CheckHealth(ctx context.Context, _ *backend.CheckHealthRequ
 	var lines []string
 	configured, failed := 0, 0
 	for i := range results {
-		results[i].Message = upstream.Scrub(results[i].Message, d.secrets)
+		results[i].Message = upstream.Clean(results[i].Message, d.secrets)
 		if results[i].Configured {
 			configured++
 			lines = append(lines, results[i].Message)
@@ -73,12 +83,28 @@ func (d *Datasource) CheckHealth(ctx context.Context, _ *backend.CheckHealthRequ
 		res.Message = "No source is configured: fill in at least one of Telephony QoS (OVHcloud), CDN bandwidth (OnApp) or Usage (Pulse)"
 	case failed > 0:
 		res.Status = backend.HealthStatusError
-		res.Message = strings.Join(lines, "\n")
+		res.Message = joinBounded(lines, d.secrets)
 	default:
 		res.Status = backend.HealthStatusOk
-		res.Message = strings.Join(lines, "\n")
+		res.Message = joinBounded(lines, d.secrets)
 	}
 	return res, nil
+}
+
+// joinBounded joins the health lines, one per source, into a message of at
+// most upstream.MaxMessage bytes: each line gets an equal share, so a long
+// line never pushes another source's line out. The details keep each line
+// whole (each bounded on its own).
+func joinBounded(lines []string, secrets []string) string {
+	if len(lines) == 0 {
+		return ""
+	}
+	share := (upstream.MaxMessage - (len(lines) - 1)) / len(lines)
+	cut := make([]string, len(lines))
+	for i, l := range lines {
+		cut[i] = upstream.CleanN(l, secrets, share)
+	}
+	return strings.Join(cut, "\n")
 }
 
 // trimSourcePrefix drops a leading "OVHcloud: " from an upstream message,
