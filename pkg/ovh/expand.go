@@ -91,7 +91,7 @@ func (t *telephony) expand(ctx context.Context, m *models.TelephonyQuery) (expan
 		}
 		for _, l := range lines {
 			found[l] = true
-			if tg := (target{ba: ba, line: l}); !seen[tg] {
+			if tg := (target{ba: ba, line: l, listed: true}); !seen[tg] {
 				seen[tg] = true
 				x.targets = append(x.targets, tg)
 			}

@@ -25,6 +25,8 @@ const fanOut = 16
 // target is one line of one billing account.
 type target struct {
 	ba, line string
+	// listed: the account's own listing named the line, so it exists.
+	listed bool
 }
 
 // series is one (line, metric) pair of a query: one upstream call, one frame.
@@ -214,11 +216,11 @@ func (t *telephony) describe(ctx context.Context, targets []target) []described 
 // recorder records nothing.
 func unrecorded(ctx context.Context) context.Context { return upstream.WithRecorder(ctx, nil) }
 
-// diagnose explains the statistics calls answered 404 or 400. The line's own
-// lookup tells most of it (made now if describe did not): a line that exists
-// means the account no longer serves the deprecated statistics route; a
-// missing line is either missing from the account or the account is
-// unknown, which one more call decides.
+// diagnose explains the statistics calls answered 404 or 400. A line that
+// exists (its account lists it, or its own lookup, made now if describe did
+// not, finds it) means the account no longer serves the deprecated
+// statistics route; a missing line is either missing from the account or
+// the account is unknown, which one more call decides.
 func (t *telephony) diagnose(ctx context.Context, a *answer) {
 	ctx = unrecorded(ctx)
 	accounts := map[string]error{} // account lookups made, by account
@@ -229,14 +231,14 @@ func (t *telephony) diagnose(ctx context.Context, a *answer) {
 		}
 		tg := a.x.targets[s.target]
 		line := &a.lines[s.target]
-		if line.err != nil && notFound(line.err) == nil {
+		if !tg.listed && line.err != nil && notFound(line.err) == nil {
 			info, err := t.lineInfo(ctx, tg.ba, tg.line)
 			*line = described{info: info, err: err}
 		}
 		switch {
-		case line.err == nil:
+		case tg.listed || line.err == nil:
 			a.results[i].err = retiredRoute(e, tg.ba, tg.line)
-			a.results[i].retired = true
+			a.results[i].retired = e.Status == http.StatusNotFound // a 400 may mean something else: it stays an error
 		case notFound(line.err) != nil:
 			accountErr, checked := accounts[tg.ba]
 			if !checked {
