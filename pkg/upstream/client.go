@@ -275,8 +275,8 @@ func (c *Client) attempts(ctx context.Context, call Call, target string, idempot
 			return nil, err
 		}
 		wait := c.retry.backoff(n, retryAfter)
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
-			return nil, err // the next try would land past the deadline
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl.Add(-answerReserve(queryAllowance(ctx)))) < wait {
+			return nil, err // the next try would land past the deadline (less the reserve to answer)
 		}
 		c.log.Debug("retrying upstream call", "url", c.clean(target), "attempt", n+1, "wait", wait)
 		metricRetries.WithLabelValues(c.opts.Source).Inc()
@@ -384,12 +384,19 @@ func failureLabel(err error) string {
 // starts small and at most doubles what arrived at each step, so an answer
 // announcing 62 MiB and sending 34 bytes costs 512 bytes. The announced
 // length (Content-Length) only bounds a step from above, so that an honest
-// answer's last step is exactly its size and no byte is wasted.
+// answer's last step is exactly its size; once that many bytes arrived, a
+// one-byte read checks that the answer ends there before anything grows.
 func readAll(r io.Reader, length, limit int64) ([]byte, error) {
 	b := make([]byte, 0, nextSize(0, length, limit))
 	for {
 		n, err := r.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]
+		if err == nil && len(b) == cap(b) && int64(len(b)) == length && int64(len(b)) <= limit {
+			var probe [1]byte
+			if n, err = readSome(r, probe[:]); n > 0 {
+				b = append(grow(b, nextSize(len(b), length, limit)), probe[0])
+			}
+		}
 		if err != nil {
 			if err == io.EOF {
 				err = nil
@@ -400,24 +407,37 @@ func readAll(r io.Reader, length, limit int64) ([]byte, error) {
 			return b, nil // past the cap: the caller refuses the answer
 		}
 		if len(b) == cap(b) {
-			grown := make([]byte, len(b), nextSize(len(b), length, limit))
-			copy(grown, b)
-			b = grown
+			b = grow(b, nextSize(len(b), length, limit))
 		}
 	}
+}
+
+// readSome reads into p until a byte or an error arrives.
+func readSome(r io.Reader, p []byte) (int, error) {
+	for {
+		if n, err := r.Read(p); n > 0 || err != nil {
+			return n, err
+		}
+	}
+}
+
+// grow copies b into a buffer of capacity size.
+func grow(b []byte, size int) []byte {
+	grown := make([]byte, len(b), size)
+	copy(grown, b)
+	return grown
 }
 
 // readStep is the first buffer of readAll.
 const readStep = 512
 
 // nextSize is the capacity readAll grows a full buffer of have bytes to:
-// twice have (readStep at first), no more than the announced length needs
-// (length+1: the read that meets the end needs no growth) when the peer
-// announced at least have, and never past limit+1.
+// twice have (readStep at first), no more than the announced length when
+// the peer announced more than have, and never past limit+1.
 func nextSize(have int, length, limit int64) int {
 	size := max(2*int64(have), readStep)
-	if length >= int64(have) && length < size {
-		size = length + 1
+	if length > int64(have) && length < size {
+		size = length
 	}
 	return int(min(size, limit+1))
 }
