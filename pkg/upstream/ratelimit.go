@@ -161,9 +161,13 @@ func (g *rateGuard) wait(ctx context.Context, source string) (time.Duration, err
 	}
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < delay {
 		r.Cancel()
+		todo := "lower the dashboard's refresh rate or the number of panels"
+		if alerting {
+			todo = "evaluate the alert rules less often or over fewer series"
+		}
 		return 0, &Error{Source: source, Kind: KindRateGuard, Message: fmt.Sprintf(
-			"%s: the plugin's rate guard (%s) could not fit this call before the query's deadline (next turn in %s) — lower the dashboard's refresh rate or the number of panels, or raise the guard if the API allows it",
-			source, g.describe(alerting), delay.Round(100*time.Millisecond))}
+			"%s: the plugin's rate guard (%s) could not fit this call before the query's deadline (next turn in %s) — %s, or raise the guard if the API allows it",
+			source, g.describe(alerting), delay.Round(100*time.Millisecond), todo)}
 	}
 	t := time.NewTimer(delay)
 	defer t.Stop()
