@@ -175,6 +175,13 @@ func TestTemplateVariableLeftovers(t *testing.T) {
 			t.Errorf("%s: %v", raw, err)
 		}
 	}
+	// Outside a query model (a resource route's parameter).
+	if err := CheckVariable("billingAccount", "[[account]]"); err == nil || err.Error() != `billingAccount: "[[account]]" is a template variable Grafana could not expand — define it on the dashboard (Dashboard settings → Variables) or put a value in its place` {
+		t.Errorf("CheckVariable: %v", err)
+	}
+	if err := CheckVariable("billingAccount", "ab12345-ovh-1"); err != nil {
+		t.Errorf("CheckVariable: %v", err)
+	}
 	// Grafana's own fields are not the model's: a leftover there is not ours to refuse.
 	if err := usage(json.RawMessage(`{"report":"requests","datasource":{"uid":"$ds"},"legendFormat":"$x"}`)); err != nil {
 		t.Errorf("unknown fields: %v", err)

@@ -24,16 +24,21 @@ var variableRef = regexp.MustCompile(`\$(\w+)|\[\[(\w+?)(?::(\w+))?\]\]|\$\{(\w+
 // a query model) whose value, or one of whose list entries, holds a
 // template variable Grafana did not expand.
 func checkVariables(q any) error {
-	return walkStrings(reflect.ValueOf(q).Elem(), func(field, value string) error {
-		ref := variableRef.FindString(value)
-		if ref == "" {
-			return nil
-		}
-		if ref == strings.TrimSpace(value) {
-			return fmt.Errorf("%s: %s is a template variable Grafana could not expand — define it on the dashboard (Dashboard settings → Variables) or put a value in its place", field, Quote(ref))
-		}
-		return fmt.Errorf("%s: %s holds the template variable %s, which Grafana could not expand — define it on the dashboard (Dashboard settings → Variables) or put a value in its place", field, Quote(value), Quote(ref))
-	})
+	return walkStrings(reflect.ValueOf(q).Elem(), CheckVariable)
+}
+
+// CheckVariable returns an error naming field when value holds a template
+// variable Grafana did not expand; for values outside a query model too (a
+// resource route's parameter).
+func CheckVariable(field, value string) error {
+	ref := variableRef.FindString(value)
+	if ref == "" {
+		return nil
+	}
+	if ref == strings.TrimSpace(value) {
+		return fmt.Errorf("%s: %s is a template variable Grafana could not expand — define it on the dashboard (Dashboard settings → Variables) or put a value in its place", field, Quote(ref))
+	}
+	return fmt.Errorf("%s: %s holds the template variable %s, which Grafana could not expand — define it on the dashboard (Dashboard settings → Variables) or put a value in its place", field, Quote(value), Quote(ref))
 }
 
 // walkStrings calls fn with the JSON name and the value of every string

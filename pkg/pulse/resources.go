@@ -55,7 +55,7 @@ func (s *Source) Resources() http.Handler {
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		source.WriteError(w, http.StatusNotFound, fmt.Sprintf(
-			"no usage resource %s %q: expected GET enterprises, devices or routes", r.Method, r.URL.Path))
+			"no usage resource %s %s: expected GET enterprises, devices or routes", upstream.Quote(r.Method), models.Quote(r.URL.Path)))
 	})
 	return mux
 }
@@ -64,6 +64,10 @@ func (s *Source) listHandler(spec aggregateSpec) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		now := s.now()
 		f := filter{enterpriseID: strings.TrimSpace(r.URL.Query().Get("enterpriseId")), from: now.Add(-resourceWindow), to: now}
+		if err := models.CheckVariable("enterpriseId", f.enterpriseID); err != nil {
+			source.WriteError(w, http.StatusBadRequest, err.Error())
+			return
+		}
 		rows, _, _, err := s.readAggregate(r.Context(), spec, f, models.MaxUsageLimit, "list")
 		if err != nil {
 			source.WriteFailure(w, err)

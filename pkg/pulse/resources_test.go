@@ -86,6 +86,8 @@ func TestResourceErrors(t *testing.T) {
 		{http.MethodGet, "/enterprises", 401, "Pulse refused the token (401 Unauthorized: Invalid token) — check the Pulse token"},
 		{http.MethodGet, "/nothing", 404, `no usage resource GET "/nothing": expected GET enterprises, devices or routes`},
 		{http.MethodPost, "/routes", 404, `no usage resource POST "/routes"`},
+		{http.MethodGet, "/devices?enterpriseId=%24enterprise", 400, `enterpriseId: "$enterprise" is a template variable Grafana could not expand`},
+		{http.MethodGet, "/" + strings.Repeat("x", 10000), 404, `no usage resource GET "/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+tt.target, func(t *testing.T) {
