@@ -271,10 +271,13 @@ async function pick(page, testId, value) {
   );
 }
 
-/** Clicks the option of a RadioButtonGroup by its label. */
-async function radio(page, testId, label) {
+/**
+ * Clicks the option of a RadioButtonGroup by its label (unique on each editor). Not by the group's
+ * data-testid: Grafana 12.3's RadioButtonGroup drops it.
+ */
+async function radio(page, label) {
   // The radio input lies over its label and takes the click.
-  await page.getByTestId(testId).getByRole('radio', { name: label, exact: true }).click({ timeout: WAIT_MS });
+  await page.getByRole('radio', { name: label, exact: true }).click({ timeout: WAIT_MS });
 }
 
 function expectOptions(actual, expected, what) {
@@ -308,6 +311,31 @@ async function expectRun(page, expected, step) {
     fail(`${step}: the query answered empty frames:\n${show(result.frames)}`);
   }
   return result.frames;
+}
+
+/**
+ * Lines options with the text the backend gives when it has no spare OVHcloud turn to read a line's
+ * description (the line's number) replaced by the description the sandbox holds, sorted by text as
+ * the backend sorts them (All lines first, variables last), so that a list compares equal either
+ * way. `key` names the text field: `label` (drop-down options) or `text` (variable values).
+ */
+function withSandboxDescriptions(options, key = 'label') {
+  const descriptions = {
+    '0033123456789': 'Reception desk',
+    '0033123456790': 'Support hotline',
+    '0033123456791': 'Sales floor',
+  };
+  const named = options.map((option) =>
+    option[key] === option.value && descriptions[option.value]
+      ? { ...option, [key]: descriptions[option.value] }
+      : option
+  );
+  const isLine = (option) => option.value !== '*' && !option.value.startsWith('$');
+  return [
+    ...named.filter((option) => option.value === '*'),
+    ...named.filter(isLine).sort((x, y) => x[key].localeCompare(y[key])),
+    ...named.filter((option) => option.value.startsWith('$')),
+  ];
 }
 
 /** The labels of every value field of the frames. */
@@ -361,11 +389,10 @@ async function queryEditorTests(page, url) {
     const t = ids.QueryEditor.telephony;
     const base = { refId: 'A', datasource: DS_REF, queryType: 'telephony', timeframe: 'auto', mosScale: 'raw' };
 
-    // A new query picks the first account the plugin lists, then all of its lines.
-    const allLines = ['0033123456789', '0033123456791', '0033123456790'];
+    // A new query picks the first account the plugin lists, with All lines.
     await expectModel(
       page,
-      { ...base, billingAccount: 'ab12345-ovh-1', lines: allLines, metrics: ['rtpMos'] },
+      { ...base, billingAccount: 'ab12345-ovh-1', lines: ['*'], metrics: ['rtpMos'] },
       'new query'
     );
 
@@ -373,6 +400,7 @@ async function queryEditorTests(page, url) {
     expectOptions(
       accounts,
       [
+        { value: '*', label: 'All accounts' },
         { value: 'ab12345-ovh-1', label: 'ab12345-ovh-1 — Head office' },
         { value: 'cd67890-ovh-1', label: 'cd67890-ovh-1 — Warehouse' },
         { value: 'zz99999-ovh-1', label: 'zz99999-ovh-1 — Legacy PBX' },
@@ -383,23 +411,45 @@ async function queryEditorTests(page, url) {
     await clickOption(page, 'cd67890-ovh-1');
     await expectModel(
       page,
-      // In the order listed (by text): the line without a description shows its number.
-      { ...base, billingAccount: 'cd67890-ovh-1', lines: ['0033987654322', '0033987654321'], metrics: ['rtpMos'] },
+      { ...base, billingAccount: 'cd67890-ovh-1', lines: ['*'], metrics: ['rtpMos'] },
       'pick account cd67890-ovh-1'
     );
 
     await pick(page, t.billingAccount, 'ab12345-ovh-1');
-    await expectModel(
-      page,
-      { ...base, billingAccount: 'ab12345-ovh-1', lines: allLines, metrics: ['rtpMos'] },
-      'pick account ab12345-ovh-1'
+    const allLinesModel = { ...base, billingAccount: 'ab12345-ovh-1', lines: ['*'], metrics: ['rtpMos'] };
+    await expectModel(page, allLinesModel, 'pick account ab12345-ovh-1');
+
+    // All lines runs through the plugin: one series per line of the account, listed at query time.
+    const allLines = ['0033123456789', '0033123456790', '0033123456791'];
+    const allFrames = await expectRun(page, allLinesModel, 'All lines');
+    expectOptions(
+      sortedJSON(seriesLabels(allFrames)),
+      sortedJSON(allLines.map((line) => ({ billingAccount: 'ab12345-ovh-1', line, metric: 'rtpMos' }))),
+      'series of All lines'
     );
 
-    // Two lines: untick "Sales floor" in the lines the sandbox lists for ab12345-ovh-1.
-    const lines = await openMenu(page, t.lines, allLines);
+    // All accounts: the lines lookup and the query read every account the credentials see (the
+    // retired one is left out of the series, with a notice). The statistics are cached by now.
+    await pick(page, t.billingAccount, '*');
+    const allAccountsModel = { ...allLinesModel, billingAccount: '*' };
+    await expectModel(page, allAccountsModel, 'pick All accounts');
+    const everyLine = ['0033123456789', '0033123456790', '0033123456791', '0033987654321', '0033987654322'];
+    await openMenu(page, t.lines, ['*', ...everyLine]);
+    await closeMenu(page, t.lines);
+    const everyFrames = await expectRun(page, allAccountsModel, 'All accounts');
+    const linesSeen = [...new Set(seriesLabels(everyFrames).map((labels) => labels.line))].sort();
+    expectOptions(linesSeen, everyLine, 'lines of All accounts');
+
+    await pick(page, t.billingAccount, 'ab12345-ovh-1');
+    await expectModel(page, allLinesModel, 'pick account ab12345-ovh-1 again');
+
+    // The lines the sandbox lists for ab12345-ovh-1, after All lines; the screenshot shows All lines
+    // selected with the menu open.
+    const lines = await openMenu(page, t.lines, ['*', ...allLines]);
     expectOptions(
-      lines,
+      withSandboxDescriptions(lines),
       [
+        { value: '*', label: 'All lines' },
         { value: '0033123456789', label: 'Reception desk' },
         { value: '0033123456791', label: 'Sales floor' },
         { value: '0033123456790', label: 'Support hotline' },
@@ -407,12 +457,21 @@ async function queryEditorTests(page, url) {
       ],
       'lines of ab12345-ovh-1'
     );
-    await clickOption(page, '0033123456791');
+    await screenshot(page, 'query-editor-telephony-all-lines.png', [page.getByRole('listbox')]);
+
+    // Picking a line replaces All lines; a second line joins it.
+    await clickOption(page, '0033123456789');
+    await expectModel(
+      page,
+      { ...base, billingAccount: 'ab12345-ovh-1', lines: ['0033123456789'], metrics: ['rtpMos'] },
+      'pick Reception desk after All lines'
+    );
+    await clickOption(page, '0033123456790');
     const twoLines = ['0033123456789', '0033123456790'];
     await expectModel(
       page,
       { ...base, billingAccount: 'ab12345-ovh-1', lines: twoLines, metrics: ['rtpMos'] },
-      'untick Sales floor'
+      'pick Support hotline'
     );
     await closeMenu(page, t.lines);
 
@@ -434,7 +493,7 @@ async function queryEditorTests(page, url) {
     await closeMenu(page, t.metrics);
 
     await pick(page, t.timeframe, 'daily');
-    await radio(page, t.mosScale, 'MOS (1–5)');
+    await radio(page, 'MOS (1–5)');
     const finalModel = { ...telephonyModel, timeframe: 'daily', mosScale: 'mos' };
     await expectModel(page, finalModel, 'timeframe Last 24 hours, MOS scale 1–5');
 
@@ -445,18 +504,19 @@ async function queryEditorTests(page, url) {
     );
     expectOptions(sortedJSON(seriesLabels(frames)), sortedJSON(expectedSeries), 'telephony series');
 
-    expectCalled(calls(), [
-      `200 GET ${RESOURCES}telephony/billing-accounts`,
-      `200 GET ${RESOURCES}telephony/lines?billingAccount=ab12345-ovh-1`,
-      `200 GET ${RESOURCES}telephony/lines?billingAccount=cd67890-ovh-1`,
-      `200 GET ${RESOURCES}telephony/metrics`,
-      '200 POST /api/ds/query',
-    ]);
-
     // The screenshot shows the lines drop-down open, as the sandbox answered it.
     await openMenu(page, t.lines, twoLines);
     await screenshot(page, 'query-editor-telephony.png', [page.getByRole('listbox')]);
     await closeMenu(page, t.lines);
+
+    expectCalled(calls(), [
+      `200 GET ${RESOURCES}telephony/billing-accounts`,
+      `200 GET ${RESOURCES}telephony/lines?billingAccount=ab12345-ovh-1`,
+      `200 GET ${RESOURCES}telephony/lines?billingAccount=cd67890-ovh-1`,
+      `200 GET ${RESOURCES}telephony/lines?billingAccount=*`,
+      `200 GET ${RESOURCES}telephony/metrics`,
+      '200 POST /api/ds/query',
+    ]);
   });
 
   await test('query editor: cdnBandwidth — MBPS by location, one resource', async ({ calls }) => {
@@ -464,13 +524,13 @@ async function queryEditorTests(page, url) {
       ids = await open(page, url, 'query');
     }
     const c = ids.QueryEditor.cdn;
-    await radio(page, ids.QueryEditor.queryType, 'CDN bandwidth');
+    await radio(page, 'CDN bandwidth');
     const base = { refId: 'A', datasource: DS_REF, queryType: 'cdnBandwidth', resources: [], locations: [] };
     await expectModel(page, { ...base, type: 'GB', groupBy: '' }, 'switch to CDN bandwidth');
 
-    await radio(page, c.type, 'Bandwidth (Mbit/s)');
+    await radio(page, 'Bandwidth (Mbit/s)');
     await expectModel(page, { ...base, type: 'MBPS', groupBy: '' }, 'type Bandwidth (Mbit/s)');
-    await radio(page, c.groupBy, 'Location');
+    await radio(page, 'Location');
     await expectModel(page, { ...base, type: 'MBPS', groupBy: 'location' }, 'group by Location');
 
     const resources = await openMenu(page, c.resources, ['977655738']);
@@ -522,13 +582,13 @@ async function queryEditorTests(page, url) {
       ids = await open(page, url, 'query');
     }
     const u = ids.QueryEditor.usage;
-    await radio(page, ids.QueryEditor.queryType, 'Usage');
+    await radio(page, 'Usage');
     const base = { refId: 'A', datasource: DS_REF, queryType: 'usage', enterpriseId: '', limit: 500 };
     await expectModel(page, { ...base, report: 'requests' }, 'switch to Usage');
 
     await pick(page, u.report, 'latency');
     await expectModel(page, { ...base, report: 'latency' }, 'report Execution time p50/p95/max');
-    await radio(page, u.splitBy, 'Route');
+    await radio(page, 'Route');
     await expectModel(page, { ...base, report: 'latency', splitBy: 'route' }, 'split by Route');
 
     const enterprises = await openMenu(page, u.enterprise, ['ent-globex']);
@@ -605,14 +665,16 @@ async function configEditorTest(page, url) {
       'pick the Custom URL endpoint'
     );
     await customUrl.fill('https://ovh-proxy.example.com/1.0');
-    await radio(page, ids.ovh.authMethod, 'OAuth2');
+    await radio(page, 'OAuth2');
     await page.getByTestId(ids.ovh.clientId).fill('grafana-reader');
     await page.getByTestId(ids.ovh.clientSecret).fill('client-secret-1');
     // A custom URL takes a token URL.
     await page.getByTestId(ids.ovh.tokenUrl).fill('https://ovh-proxy.example.com/auth/oauth2/token');
-    await radio(page, ids.onapp.api, 'Reports');
+    await radio(page, 'Reports');
     await page.getByRole('button', { name: 'Expand section Advanced' }).click();
     await page.getByTestId(ids.advanced.timeoutSeconds).fill('15');
+    // A share is a decimal below 1.
+    await page.getByTestId(ids.advanced.ovhAlertingShare).fill('0.25');
     await expectOptionsJSON(
       {
         jsonData: {
@@ -623,11 +685,12 @@ async function configEditorTest(page, url) {
           ovhTokenUrl: 'https://ovh-proxy.example.com/auth/oauth2/token',
           onappApi: 'reports',
           timeoutSeconds: 15,
+          ovhAlertingShare: 0.25,
         },
         secureJsonData: { pulseToken: 'pulse-token-1', ovhClientSecret: 'client-secret-1' },
         secureJsonFields: {},
       },
-      'custom URL, OAuth2 client, OnApp reports, timeout 15 s'
+      'custom URL, OAuth2 client, OnApp reports, timeout 15 s, alerting share 0.25'
     );
     if (await page.getByText('Enter the base URL').isVisible()) {
       fail('the base URL is still flagged once filled');
@@ -672,7 +735,7 @@ async function variableEditorTest(page, url) {
       (p) => p.query?.billingAccount === 'ab12345-ovh-1'
     );
     expectOptions(
-      preview.values,
+      withSandboxDescriptions(preview.values, 'text'),
       [
         { text: 'Reception desk', value: '0033123456789' },
         { text: 'Sales floor', value: '0033123456791' },

@@ -110,9 +110,10 @@ export function TelephonyQueryEditor(props: SubEditorProps<TelephonyQuery>) {
               loading={lines.loading}
               createCustomValue
               placeholder={query.billingAccount ? 'Choose lines' : 'Choose an account first'}
-              onChange={(selection) =>
-                commit((latest) => ({ ...latest, lines: nextLines(latest.lines, valuesOf(selection)) }))
-              }
+              // Against the lines this selection was made from (this render's), not the latest ones:
+              // downshift replays a selection with the handler of its render (see useCommit), and
+              // the latest lines would read a replayed pick after "All lines" as picking "All lines".
+              onChange={(selection) => commit({ lines: nextLines(query.lines, valuesOf(selection)) })}
             />
           </EditorField>
         </EditorFieldGroup>
