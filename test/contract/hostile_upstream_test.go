@@ -153,6 +153,7 @@ func TestHostileUpstreamOVHRedirectKeepsTheSignedHeaders(t *testing.T) {
 	ds.JSONData["cacheTTLSeconds"] = -1
 	msg := oneQuery(t, host, ctxT(t), ds, telephonyQuery("A", time.Hour, map[string]any{
 		"billingAccount": telAccount, "lines": []string{telLine1}, "metrics": []string{"rtpMos"}}))
+	t.Logf("error: %s", msg)
 	wantRedirectRefused(t, msg, hostOnly(t, base), hostOnly(t, other.URL)+"/telephony/stolen/statistics", other)
 	if !strings.HasPrefix(msg, "OVHcloud: ") || strings.Contains(msg, "x=1") {
 		t.Errorf("error %q", msg)
@@ -301,6 +302,7 @@ func TestHostileUpstreamAuthTimePastTheCapFails(t *testing.T) {
 	msg := oneQuery(t, host, ctxT(t), ds, telephonyQuery("A", time.Hour, map[string]any{
 		"billingAccount": telAccount, "lines": []string{telLine1}, "metrics": []string{"rtpMos"}}))
 	want := "OVHcloud answered more than 1 MiB, the plugin's limit for one answer: narrow the query (a shorter time range, fewer series) or raise maxResponseBytes"
+	t.Logf("error: %s", msg)
 	if !strings.Contains(msg, want) {
 		t.Fatalf("error %q lacks %q", msg, want)
 	}
@@ -332,6 +334,7 @@ func TestHostileUpstreamQueryDeadlineIsNamed(t *testing.T) {
 	defer cancel()
 	from, to := usageRange(time.Hour)
 	msg := oneQuery(t, host, ctx, ds, Query{RefID: "U", QueryType: "usage", JSON: map[string]any{"report": "requests"}, From: from, To: to})
+	t.Logf("error: %s", msg)
 	if !strings.HasPrefix(msg, "Pulse: the query ran out of time after ") || !strings.Contains(msg, "(Grafana's query timeout or the dashboard's)") {
 		t.Fatalf("error %q, want the query's deadline named", msg)
 	}
