@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/opsdeck/servicestats/pkg/models"
 )
 
 // describe writes an answer compactly: dim, then one line per sample in a
@@ -203,6 +205,9 @@ func checkAnswer(t *testing.T, a answer) {
 		if math.IsNaN(s.value) || math.IsInf(s.value, 0) {
 			t.Fatalf("non-finite value %v", s.value)
 		}
+		if !models.InFrameRange(s.at) {
+			t.Fatalf("date %v outside what a frame holds", s.at)
+		}
 		if s.traffic != trafficCached && s.traffic != trafficNonCached {
 			t.Fatalf("traffic %q", s.traffic)
 		}
@@ -211,6 +216,15 @@ func checkAnswer(t *testing.T, a answer) {
 		}
 	}
 	buildFrames(a, frameSpec{dim: a.dim, unit: unitGB, step: day, name: noNames})
+}
+
+// checkMessage fails when a reader's error could not stand in a message:
+// invalid UTF-8 or unbounded.
+func checkMessage(t *testing.T, err error) {
+	t.Helper()
+	if msg := err.Error(); !utf8.ValidString(msg) || len(msg) > 2048 {
+		t.Fatalf("%d bytes, valid UTF-8 %v: %.200q", len(msg), utf8.ValidString(msg), msg)
+	}
 }
 
 // FuzzReadXML is seeded with the two XML answers of the OnApp
@@ -228,6 +242,7 @@ func FuzzReadXML(f *testing.F) {
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		a, err := readXML(doc, time.UTC)
 		if err != nil {
+			checkMessage(t, err)
 			return
 		}
 		checkAnswer(t, a)
@@ -252,6 +267,7 @@ func FuzzReadJSON(f *testing.F) {
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		a, err := readJSON(doc, time.UTC)
 		if err != nil {
+			checkMessage(t, err)
 			return
 		}
 		checkAnswer(t, a)

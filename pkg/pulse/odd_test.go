@@ -12,6 +12,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
 	"github.com/opsdeck/servicestats/pkg/models"
+	"github.com/opsdeck/servicestats/pkg/upstream"
 )
 
 // TestSeriesOverRangesPastWhatDurationsHold: derived series over ranges
@@ -168,4 +169,42 @@ func TestAnswersOfTheWrongShape(t *testing.T) {
 func writeJSON(w http.ResponseWriter, body string) {
 	w.Header().Set("Content-Type", "application/json")
 	fmt.Fprint(w, body)
+}
+
+// FuzzLogPage feeds arbitrary bytes to the log page reader and the
+// aggregate reader: an error or rows, never a panic; every message and
+// every skipped row's excerpt valid UTF-8 and bounded; every time kept one
+// a frame can hold.
+func FuzzLogPage(f *testing.F) {
+	for _, seed := range []string{
+		`[{"timestamp":"2026-11-23T08:00:00Z","executionTime":1,"route":"/a","entreprise":{"id":"e"}}]`,
+		`[{"timestamp":"0001-01-01T00:00:00Z"},{"timestamp":99999999999},null,{"timestamp":"\u00ff"}]`,
+		`{"data":[]}`, `null`, `{}`, `[] []`, "[{\"timestamp\":\"\xff\xfe\"}]", `{"\xff":1}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	src := newTestSource(f, "http://pulse.example")
+	f.Fuzz(func(t *testing.T, body []byte) {
+		resp := &upstream.Response{Status: 200, Header: http.Header{"Content-Type": {"application/json"}}, Body: body}
+		b, _, err := decodeLogs(src.logs, 500)(resp)
+		if err != nil {
+			if msg := err.Error(); !utf8.ValidString(msg) || len(msg) > 2048 {
+				t.Fatalf("%d bytes: %.200q", len(msg), msg)
+			}
+		} else {
+			if !utf8.ValidString(b.firstSkipped) || len(b.firstSkipped) > 400 {
+				t.Fatalf("first skipped %.200q", b.firstSkipped)
+			}
+			for _, at := range b.time {
+				if !models.InFrameRange(at) {
+					t.Fatalf("time %v kept", at)
+				}
+			}
+		}
+		if _, _, err := jsonRows[wireAggregate](src.reports)(resp); err != nil {
+			if msg := err.Error(); !utf8.ValidString(msg) || len(msg) > 2048 {
+				t.Fatalf("aggregate: %d bytes: %.200q", len(msg), msg)
+			}
+		}
+	})
 }
