@@ -482,3 +482,18 @@ func TestLinesResourceOfManyAccounts(t *testing.T) {
 		}
 	}
 }
+
+// A variable Grafana could not expand is a 400 from the lines route too,
+// before any call.
+func TestLinesResourceRefusesLeftovers(t *testing.T) {
+	f := newFake(t, nil)
+	f.set(func(f *fakeOVH) { f.handle = treeWithStats(twoAccounts, nil) })
+	src := newTestSource(t, f)
+	rec := serveResource(src, "/lines?billingAccount=%24account")
+	if rec.Code != 400 || !strings.Contains(rec.Body.String(), "billingAccount") {
+		t.Errorf("%d %s", rec.Code, rec.Body)
+	}
+	if n := len(f.calls); n != 0 {
+		t.Errorf("%d calls for a leftover", n)
+	}
+}

@@ -67,8 +67,12 @@ func (t *telephony) serveBillingAccounts(w http.ResponseWriter, r *http.Request)
 func (t *telephony) serveLines(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	q := models.TelephonyQuery{BillingAccount: r.URL.Query().Get("billingAccount"), Lines: []string{models.All}, Metrics: models.TelephonyMetrics}
-	if err := q.Validate(); err != nil {
-		t.fail(w, upstream.BadQueryf("billingAccount is required: lines?billingAccount=ab12345-ovh-1 (or %q for every account)", models.All))
+	err := models.CheckVariable("billingAccount", q.BillingAccount)
+	if err == nil {
+		err = q.Validate() // "billingAccount is required (…)"
+	}
+	if err != nil {
+		t.fail(w, upstream.BadQuery(err))
 		return
 	}
 	x, err := t.expand(ctx, &q)
