@@ -39,6 +39,7 @@ type Datasource struct {
 	queries   *datasource.QueryTypeMux
 	resources backend.CallResourceHandler
 	secrets   []string
+	release   func() // of the secrets registered for upstream.Quote
 	logger    log.Logger
 }
 
@@ -65,6 +66,9 @@ func newDatasource(settings backend.DataSourceInstanceSettings, specs []sourceSp
 	logger := log.DefaultLogger.With("datasource", settings.UID)
 	deps := source.Deps{Logger: logger, InstanceID: fmt.Sprintf("%d/%s/%d", settings.ID, settings.UID, settings.Updated.UnixNano())}
 	d := &Datasource{secrets: source.Secrets(cfg), logger: logger}
+	// Upstream text is quoted (and cut) inside the sources, before any
+	// message reaches Clean: Quote scrubs these secrets first.
+	d.release = upstream.RegisterSecrets(d.secrets)
 	for _, spec := range specs {
 		d.slots = append(d.slots, spec.build(cfg, deps))
 	}
@@ -81,6 +85,7 @@ func newDatasource(settings backend.DataSourceInstanceSettings, specs []sourceSp
 
 // Dispose releases every source's connections when the settings change.
 func (d *Datasource) Dispose() {
+	d.release()
 	for _, s := range d.slots {
 		if s.src != nil {
 			s.src.Dispose()

@@ -58,9 +58,67 @@ func CleanN(msg string, secrets []string, maxBytes int) string {
 }
 
 // Quote is upstream text made fit to stand inside a message: valid UTF-8
-// without control characters, URL passwords redacted, at most MaxQuoted
-// characters (a cut is marked with "…").
-func Quote(s string) string { return clean(s, noForms, MaxQuoted, true) }
+// without control characters, the secrets of every data source the process
+// serves (RegisterSecrets) and URL passwords redacted, then at most
+// MaxQuoted characters (a cut is marked with "…"). Scrubbing comes first:
+// quoted text is cut before the message it stands in reaches Clean, and a
+// secret cut in two is no longer one Clean can find.
+func Quote(s string) string { return clean(s, registeredForms(), MaxQuoted, true) }
+
+// registry holds the secrets of the data sources the process serves, with
+// how many of them hold each, for Quote.
+var registry struct {
+	sync.Mutex
+	counts map[string]int
+	forms  *forms // of the secrets in counts; nil when to be built
+}
+
+// RegisterSecrets adds secrets to those Quote scrubs, until release is
+// called (when the data source holding them is disposed). Registering is
+// counted: two data sources with the same secret each release their own.
+func RegisterSecrets(secrets []string) (release func()) {
+	registry.Lock()
+	defer registry.Unlock()
+	if registry.counts == nil {
+		registry.counts = map[string]int{}
+	}
+	var held []string
+	for _, s := range secrets {
+		if len(s) >= minSecret {
+			registry.counts[s]++
+			held = append(held, s)
+		}
+	}
+	registry.forms = nil
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			registry.Lock()
+			defer registry.Unlock()
+			for _, s := range held {
+				if registry.counts[s]--; registry.counts[s] <= 0 {
+					delete(registry.counts, s)
+				}
+			}
+			registry.forms = nil
+		})
+	}
+}
+
+// registeredForms are the forms of every registered secret.
+func registeredForms() *forms {
+	registry.Lock()
+	defer registry.Unlock()
+	if registry.forms == nil {
+		list := make([]string, 0, len(registry.counts))
+		for s := range registry.counts {
+			list = append(list, s)
+		}
+		slices.Sort(list)
+		registry.forms = buildForms(list)
+	}
+	return registry.forms
+}
 
 // Scrub replaces each secret found in s by "[redacted]", in each form a
 // secret takes on its way into a message: as is, URL-encoded (query and
@@ -189,9 +247,31 @@ func bytePrefix(s string, n int) int {
 	return n
 }
 
-// sanitize returns s as valid UTF-8 (each run of invalid bytes replaced by
-// U+FFFD) with every C0 control character but "\n" and "\t" replaced by a
-// space. Valid text without control characters is returned as is.
+// ValidUTF8 returns s with each byte that is not part of valid UTF-8
+// replaced by U+FFFD, as encoding/json writes such bytes; s itself when it
+// is valid (no copy).
+func ValidUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b.WriteString("\uFFFD")
+		} else {
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// sanitize returns s as valid UTF-8 (each invalid byte replaced by U+FFFD,
+// like ValidUTF8) with every C0 control character but "\n" and "\t"
+// replaced by a space. Valid text without control characters is returned as
+// is.
 func sanitize(s string) string {
 	i := 0
 	for i < len(s) {
@@ -215,11 +295,9 @@ func sanitize(s string) string {
 	var b strings.Builder
 	b.Grow(len(s) + 2)
 	b.WriteString(s[:i])
-	invalid := false // in a run of invalid bytes
 	for i < len(s) {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			invalid = false
 			if c < 0x20 && c != '\n' && c != '\t' {
 				c = ' '
 			}
@@ -229,14 +307,10 @@ func sanitize(s string) string {
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
-			if !invalid {
-				b.WriteString("\uFFFD")
-			}
-			invalid = true
+			b.WriteString("\uFFFD")
 			i++
 			continue
 		}
-		invalid = false
 		b.WriteString(s[i : i+size])
 		i += size
 	}

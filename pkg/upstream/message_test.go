@@ -96,10 +96,10 @@ func TestCleanScrubsBeforeCutting(t *testing.T) {
 
 func TestCleanMakesValidUTF8WithoutControlCharacters(t *testing.T) {
 	for in, want := range map[string]string{
-		"bad \xff\xfe bytes":        "bad \uFFFD bytes",
+		"bad \xff\xfe bytes":        "bad \uFFFD\uFFFD bytes",
 		"nul\x00 bell\a cr\r end":   "nul  bell  cr  end",
 		"lines\nand\ttabs stay":     "lines\nand\ttabs stay",
-		"cut rune \xe2\x82":         "cut rune \uFFFD",
+		"cut rune \xe2\x82":         "cut rune \uFFFD\uFFFD",
 		"valid é € 😀 is kept":       "valid é € 😀 is kept",
 		"escape \x1b[31mred\x1b[0m": "escape  [31mred [0m",
 	} {
@@ -229,5 +229,27 @@ func BenchmarkClean(b *testing.B) {
 				Clean(msg, secrets)
 			}
 		})
+	}
+}
+
+func TestQuoteScrubsRegisteredSecretsBeforeCutting(t *testing.T) {
+	sec := "Zq8Lm3Vx7Rt2Kp9Wn4Hs"
+	body := strings.Repeat("abcd ", 37) + sec + " is not valid"
+	if q := Quote(body); !strings.Contains(q, sec[:6]) {
+		t.Fatalf("unregistered, the secret was expected in the cut (the test would prove nothing): %q", q)
+	}
+	release := RegisterSecrets([]string{sec, "abc"})
+	again := RegisterSecrets([]string{sec}) // a second data source with the same secret
+	q := Quote(body)
+	noPartOf(t, q, sec)
+	if !strings.HasSuffix(q, "[redacted] is n…") {
+		t.Errorf("%q", q[len(q)-30:])
+	}
+	release()
+	release() // twice: no effect
+	noPartOf(t, Quote(body), sec)
+	again()
+	if q := Quote(body); !strings.Contains(q, sec[:6]) {
+		t.Errorf("released, the secret is still scrubbed: %q", q)
 	}
 }
