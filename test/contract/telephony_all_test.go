@@ -78,6 +78,15 @@ func TestTelephonyAllLinesOfTheAccount(t *testing.T) {
 	if !strings.Contains(first.Meta.ExecutedQueryString, "/telephony/"+telAccount+"/line\n") {
 		t.Errorf("executed %q", first.Meta.ExecutedQueryString)
 	}
+	// Asked again within the cache's lifetime, every call is answered from it.
+	again := askTelephony(t, sandboxDataSource("tel-all-lines", base), telephonyQuery("A", time.Hour, map[string]any{
+		"billingAccount": telAccount, "lines": []string{"*"}, "metrics": []string{"rtpMos"}}))
+	if again.Error != nil || len(again.Frames) == 0 {
+		t.Fatalf("again: %v", again.Error)
+	}
+	if n := telNotices(again.Frames[0]); n != "info: 3 statistics calls for 3 lines × 1 metric (3 answered from the cache)." {
+		t.Errorf("again: notices %q", n)
+	}
 }
 
 // billingAccount "*" answers every line of every account, the retired
