@@ -720,7 +720,7 @@ async function variableEditorTest(page, url) {
     const options = await openMenu(page, ids.billingAccount, accounts);
     expectOptions(
       options.map((option) => option.value),
-      [...accounts, ...TEMPLATE_VARIABLES],
+      ['*', ...accounts, ...TEMPLATE_VARIABLES],
       'billing accounts of the variable editor'
     );
     await clickOption(page, 'ab12345-ovh-1');

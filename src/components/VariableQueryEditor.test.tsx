@@ -38,6 +38,15 @@ describe('VariableQueryEditor', () => {
     expect(last()).toEqual({ refId: 'V', kind: 'lines', billingAccount: 'ab22222-ovh-1' });
   });
 
+  it('lists the lines of every account', async () => {
+    const { user, last, fetchOptions } = renderEditor({ refId: 'V', kind: 'lines', billingAccount: '' });
+    await settle(fetchOptions);
+
+    await pickOption(user, 'Billing account', 'All accounts');
+
+    expect(last()).toEqual({ refId: 'V', kind: 'lines', billingAccount: '*' });
+  });
+
   it('chains the lines to another variable', async () => {
     const { user, last, fetchOptions } = renderEditor({ refId: 'V', kind: 'lines', billingAccount: '' });
     await settle(fetchOptions);

@@ -10,6 +10,7 @@ import { ServiceStatsOptions, ServiceStatsQuery, VariableQuery, VariableQueryKin
 import { useVariableOptions } from './editorProps';
 import { selectedOption, whenSelected, withVariables } from './selectValues';
 import { OptionsSource, useResourceOptions } from './useResourceOptions';
+import { ALL_ACCOUNTS_OPTION } from './TelephonyQueryEditor';
 
 type Props = QueryEditorProps<DataSource, ServiceStatsQuery, ServiceStatsOptions, VariableQuery>;
 
@@ -64,11 +65,14 @@ interface BillingAccountFieldProps {
   onChange: (billingAccount: string) => void;
 }
 
-/** The account whose lines to list; another variable such as `$ba` chains the two. */
+/**
+ * The account whose lines to list: one account, All accounts (`*`: the lines of every account), or
+ * another variable such as `$ba`, which chains the two.
+ */
 function BillingAccountField({ datasource, value, onChange }: BillingAccountFieldProps) {
   const variables = useVariableOptions();
   const accounts = useResourceOptions(datasource, 'telephony/billing-accounts');
-  const options = withVariables(accounts.options, variables);
+  const options = [ALL_ACCOUNTS_OPTION, ...withVariables(accounts.options, variables)];
   return (
     <EditorField label="Billing account" invalid={Boolean(accounts.error)} error={accounts.error}>
       <Combobox
