@@ -116,7 +116,7 @@ func decodeLogs(c *upstream.Client, limit int) decoder[*logBlock] {
 func (b *logBlock) add(w wireLog, n int) {
 	if !w.Timestamp.ok {
 		if b.skipped == 0 {
-			b.firstSkipped = fmt.Sprintf("row %d: timestamp %s", n, w.Timestamp.raw)
+			b.firstSkipped = fmt.Sprintf("row %d: timestamp %s", n, upstream.Quote(w.Timestamp.raw))
 		}
 		b.skipped++
 		return

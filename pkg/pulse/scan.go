@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/opsdeck/servicestats/pkg/models"
 	"github.com/opsdeck/servicestats/pkg/upstream"
@@ -366,10 +367,16 @@ func framed(t time.Time, raw []byte, quoted bool) stamp {
 	return stamp{t: t, ok: true}
 }
 
-// excerpt is upstream bytes fit for a notice: at most 40 characters, valid
-// UTF-8 (upstream.Quote), in quotes when they were a JSON string.
+// excerpt is the start of upstream bytes for a notice: at most 40
+// characters, Go-quoted when they were a JSON string. It is cheap, since
+// every unreadable row makes one; the block quotes the one it keeps
+// through upstream.Quote (logBlock.add).
 func excerpt(raw []byte, quoted bool) string {
-	text := upstream.Quote(upstream.Shorten(string(raw), 40))
+	const maxRunes = 40
+	if len(raw) > utf8.UTFMax*(maxRunes+1) {
+		raw = raw[:utf8.UTFMax*(maxRunes+1)] // more than 40 characters whatever they are: Shorten marks the cut
+	}
+	text := upstream.Shorten(string(raw), maxRunes)
 	if quoted {
 		return strconv.Quote(text)
 	}
