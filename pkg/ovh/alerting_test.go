@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -495,5 +496,39 @@ func TestLinesResourceRefusesLeftovers(t *testing.T) {
 	}
 	if n := len(f.calls); n != 0 {
 		t.Errorf("%d calls for a leftover", n)
+	}
+}
+
+// A line added to the account is read once the cached list expires
+// (lookupTTL): lines ["*"] never leaves it unmonitored for longer.
+func TestAllLinesSeesANewLine(t *testing.T) {
+	tree := map[string]canned{"/telephony/ab12345-ovh-1/line": {status: 200, body: `["0033123456789"]`}}
+	f := newFake(t, nil)
+	f.set(func(f *fakeOVH) { f.handle = treeWithStats(tree, nil) })
+	var mu sync.Mutex
+	now := testNow
+	src := newTestSourceAt(t, f, func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
+	ask := func() []string {
+		resp := src.HandleQuery(context.Background(), lastHour(map[string]any{"billingAccount": "ab12345-ovh-1", "lines": []string{"*"}, "metrics": []string{"rtpMos"}}))
+		if resp.Error != nil {
+			t.Fatal(resp.Error)
+		}
+		return frameKeys(resp.Frames)
+	}
+	if got := ask(); len(got) != 1 {
+		t.Fatalf("series %v", got)
+	}
+	f.set(func(f *fakeOVH) {
+		tree2 := map[string]canned{"/telephony/ab12345-ovh-1/line": {status: 200, body: `["0033123456789","0033123456799"]`}}
+		f.handle = treeWithStats(tree2, nil)
+	})
+	if got := ask(); len(got) != 1 {
+		t.Errorf("within the lookup's lifetime: series %v, want the cached list", got)
+	}
+	mu.Lock()
+	now = now.Add(lookupTTL + time.Second)
+	mu.Unlock()
+	if got := ask(); !sameList(got, []string{"ab12345-ovh-1/0033123456789/rtpMos", "ab12345-ovh-1/0033123456799/rtpMos"}) {
+		t.Errorf("after lookupTTL: series %v, want the new line too", got)
 	}
 }
