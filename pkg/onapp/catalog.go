@@ -199,8 +199,8 @@ func listOf(doc any, root string) ([]any, error) {
 				return []any{map[string]any{root: inner}}, nil
 			}
 		}
-		if len(t) == 0 {
-			return nil, nil
+		if len(t) == 0 { // not an empty list: a health check must not say "0 CDN resources visible"
+			return nil, fmt.Errorf("expected a list of %ss, found an empty object {}", root)
 		}
 		return []any{t}, nil
 	}

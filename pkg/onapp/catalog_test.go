@@ -208,4 +208,20 @@ func TestListingShapes(t *testing.T) {
 	if _, err := readResources(json.Number("3")); err == nil {
 		t.Error("a number is not a listing")
 	}
+	for _, read := range []func(any) (catalog, error){readResources, readLocations} {
+		if _, err := read(map[string]any{}); err == nil || !strings.Contains(err.Error(), "found an empty object {}") {
+			t.Errorf("{} is not an empty listing: %v", err)
+		}
+	}
+}
+
+// TestHealthOfAnAnswerOfTheWrongShape: {} for the resources is not "0 CDN
+// resources visible" but a failed health check.
+func TestHealthOfAnAnswerOfTheWrongShape(t *testing.T) {
+	fake := newFakeOnApp(t)
+	fake.handle(resourcesPath, func(w http.ResponseWriter, _ *http.Request) { writeBody(w, 200, "application/json", `{}`) })
+	src := newTestSource(t, fake.URL, nil)
+	if detail, err := src.CheckHealth(ctxT(t)); err == nil || !strings.Contains(err.Error(), "expected a list of cdn_resources, found an empty object {}") {
+		t.Errorf("got %q %v", detail, err)
+	}
 }
