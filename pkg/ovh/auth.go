@@ -215,7 +215,10 @@ func (k *keySigner) reset() {
 func clockError(err error) error {
 	var apiErr *ovh.APIError
 	var netErr net.Error
+	var ue *upstream.Error
 	switch {
+	case errors.As(err, &ue):
+		return ue // the upstream client's own words (a refused redirect, an answer past the size cap)
 	case errors.As(err, &apiErr):
 		return &upstream.Error{Source: sourceName, Kind: upstream.KindHTTP, Status: apiErr.Code, QueryID: apiErr.QueryID, Err: err,
 			Message: withQueryID(fmt.Sprintf("OVHcloud: reading the API clock (GET /auth/time) failed with %d %s — check ovhEndpoint: it must be the API's base URL, such as https://eu.api.ovh.com/1.0",
@@ -306,6 +309,10 @@ func (ts *tokenSource) reset() {
 
 // tokenError explains a failed token request in plain words.
 func tokenError(err error) error {
+	var ue *upstream.Error
+	if errors.As(err, &ue) {
+		return ue // the upstream client's own words (a refused redirect, an answer past the size cap)
+	}
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) {
 		var netErr net.Error
