@@ -69,7 +69,7 @@ func (w *secretsWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // secretsOf returns the secrets of a resource answer: those CleanResources
 // gave it, or none.
 func secretsOf(w http.ResponseWriter) []string {
-	for w != nil {
+	for depth := 0; w != nil && depth < 16; depth++ { // bounded: a writer may unwrap to itself
 		if s, ok := w.(interface{ Secrets() []string }); ok {
 			return s.Secrets()
 		}
@@ -158,7 +158,7 @@ func (t *invalidText) fix(s *string, place string) {
 	if utf8.ValidString(*s) {
 		return
 	}
-	*s = strings.ToValidUTF8(*s, "\uFFFD")
+	*s = upstream.ValidUTF8(*s)
 	t.count++
 	if !slices.Contains(t.places, place) {
 		t.places = append(t.places, place)
@@ -189,9 +189,11 @@ func (t *invalidText) notice() *data.Notice {
 
 // CleanFrames makes frames fit for Arrow and the gRPC answer: every string
 // they hold (string and nullable string values, field and frame names,
-// labels, display names) valid UTF-8, invalid bytes replaced by U+FFFD and
-// counted in one warning notice per frame; and their notices and executed
-// query cleaned of secrets and bounded. Valid strings are not copied.
+// labels, display names) valid UTF-8, each invalid byte replaced by U+FFFD
+// as encoding/json does (so a value matches the same value in a resource
+// answer) and counted in one warning notice per frame; and their notices
+// and executed query cleaned of secrets and bounded. Valid strings are not
+// copied.
 func CleanFrames(frames data.Frames, secrets []string) {
 	var memo textMemo
 	for _, f := range frames {

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -44,11 +45,12 @@ const maxPasses = 4
 
 const ellipsis = "…"
 
-// Clean makes any text fit to be shown or logged: secrets (in every form
-// Scrub knows) and URL passwords scrubbed, valid UTF-8 (invalid bytes become
-// U+FFFD), control characters other than line breaks and tabs replaced by
-// spaces, at most MaxMessage bytes cut on a character boundary, and no
-// secret visible after the cut. Clean is idempotent.
+// Clean makes any text fit to be shown or logged: secrets (those given and
+// the registered ones, in every form Scrub knows) and URL passwords
+// scrubbed, valid UTF-8 (each invalid byte becomes U+FFFD), control
+// characters other than line breaks and tabs replaced by spaces, at most
+// MaxMessage bytes cut on a character boundary, and no secret visible after
+// the cut. Clean is idempotent.
 func Clean(msg string, secrets []string) string { return CleanN(msg, secrets, MaxMessage) }
 
 // CleanN is Clean with another bound, in bytes, for texts that are not
@@ -63,19 +65,34 @@ func CleanN(msg string, secrets []string, maxBytes int) string {
 // MaxQuoted characters (a cut is marked with "…"). Scrubbing comes first:
 // quoted text is cut before the message it stands in reaches Clean, and a
 // secret cut in two is no longer one Clean can find.
-func Quote(s string) string { return clean(s, registeredForms(), MaxQuoted, true) }
+func Quote(s string) string { return clean(s, formsOf(nil), MaxQuoted, true) }
 
 // registry holds the secrets of the data sources the process serves, with
-// how many of them hold each, for Quote.
-var registry struct {
+// how many of them hold each. Every Scrub, Clean and Quote scrubs them, on
+// top of the secrets it is given.
+var registry secretRegistry
+
+type secretRegistry struct {
 	sync.Mutex
 	counts map[string]int
-	forms  *forms // of the secrets in counts; nil when to be built
+	list   []string // the keys of counts, sorted
+	gen    uint64   // changes with list
 }
 
-// RegisterSecrets adds secrets to those Quote scrubs, until release is
-// called (when the data source holding them is disposed). Registering is
-// counted: two data sources with the same secret each release their own.
+// changed rebuilds the list after counts changed; the caller holds the lock.
+func (r *secretRegistry) changed() {
+	r.list = make([]string, 0, len(r.counts))
+	for s := range r.counts {
+		r.list = append(r.list, s)
+	}
+	slices.Sort(r.list)
+	r.gen++
+}
+
+// RegisterSecrets adds secrets to those every Scrub, Clean and Quote
+// scrubs, until release is called (when the data source holding them is
+// disposed). Registering is counted: two data sources with the same secret
+// each release their own.
 func RegisterSecrets(secrets []string) (release func()) {
 	registry.Lock()
 	defer registry.Unlock()
@@ -89,7 +106,7 @@ func RegisterSecrets(secrets []string) (release func()) {
 			held = append(held, s)
 		}
 	}
-	registry.forms = nil
+	registry.changed()
 	var once sync.Once
 	return func() {
 		once.Do(func() {
@@ -100,27 +117,13 @@ func RegisterSecrets(secrets []string) (release func()) {
 					delete(registry.counts, s)
 				}
 			}
-			registry.forms = nil
+			registry.changed()
 		})
 	}
 }
 
-// registeredForms are the forms of every registered secret.
-func registeredForms() *forms {
-	registry.Lock()
-	defer registry.Unlock()
-	if registry.forms == nil {
-		list := make([]string, 0, len(registry.counts))
-		for s := range registry.counts {
-			list = append(list, s)
-		}
-		slices.Sort(list)
-		registry.forms = buildForms(list)
-	}
-	return registry.forms
-}
-
-// Scrub replaces each secret found in s by "[redacted]", in each form a
+// Scrub replaces each secret found in s (those given and every registered
+// one, see RegisterSecrets) by "[redacted]", in each form a
 // secret takes on its way into a message: as is, URL-encoded (query and
 // path escaping, either case of hex digits), JSON-escaped and base64 (std,
 // URL, with or without padding); and the password of every URL in s
@@ -337,11 +340,15 @@ var formsCache struct {
 
 const formsCacheMax = 256
 
+// formsOf returns the forms of secrets and of every registered secret.
 func formsOf(secrets []string) *forms {
-	if len(secrets) == 0 {
+	registry.Lock()
+	gen, registered := registry.gen, registry.list
+	registry.Unlock()
+	if len(secrets) == 0 && len(registered) == 0 {
 		return noForms
 	}
-	key := strings.Join(secrets, "\x00")
+	key := strconv.FormatUint(gen, 10) + "\x00" + strings.Join(secrets, "\x00")
 	formsCache.Lock()
 	defer formsCache.Unlock()
 	if f, ok := formsCache.m[key]; ok {
@@ -350,7 +357,7 @@ func formsOf(secrets []string) *forms {
 	if formsCache.m == nil || len(formsCache.m) >= formsCacheMax {
 		formsCache.m = map[string]*forms{}
 	}
-	f := buildForms(secrets)
+	f := buildForms(append(slices.Clone(secrets), registered...))
 	formsCache.m[key] = f
 	return f
 }

@@ -242,6 +242,7 @@ func TestQuoteScrubsRegisteredSecretsBeforeCutting(t *testing.T) {
 	again := RegisterSecrets([]string{sec}) // a second data source with the same secret
 	q := Quote(body)
 	noPartOf(t, q, sec)
+	noPartOf(t, Clean(body, nil), sec)
 	if !strings.HasSuffix(q, "[redacted] is n…") {
 		t.Errorf("%q", q[len(q)-30:])
 	}
