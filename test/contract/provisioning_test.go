@@ -670,6 +670,12 @@ func checkVariable(t *testing.T, dashboard string, v templateVariable) {
 	if ba, _ := v.Query["billingAccount"].(string); kind == "lines" && ba == "" {
 		t.Errorf("%s: kind lines needs a billingAccount", where)
 	}
+	// "All" of an account or line variable is the contract's "*", read when
+	// the panels run: Grafana's default (every value listed when the
+	// dashboard loaded) would miss a line added since.
+	if (kind == "billingAccounts" || kind == "lines") && v.IncludeAll && (v.AllValue == nil || *v.AllValue != allValue) {
+		t.Errorf("%s: includeAll with allValue %v, want %q", where, v.AllValue, allValue)
+	}
 }
 
 func checkExpression(t *testing.T, where string, r alertRule, q ruleQuery) {
@@ -693,14 +699,17 @@ func checkExpression(t *testing.T, where string, r alertRule, q ruleQuery) {
 // ---------------------------------------------------------------------------
 
 // sandboxValues is what the dashboards' template variables stand for in
-// these tests: the first billing account and all of its lines, every CDN
-// resource and location, and "All" enterprises (the variable's all value is
-// a blank, which the plugin reads as no filter).
+// these tests: two billing accounts (a multi-value variable, sent as "a,b")
+// and all of their lines, every CDN resource and location, and "All"
+// enterprises (the variable's all value is a blank, which the plugin reads
+// as no filter).
 func sandboxValues() map[string][]string {
-	account := sandbox.OVHAccounts()[0]
-	values := map[string][]string{"billingAccount": {account.BillingAccount}, "enterprise": {""}}
-	for _, l := range account.Lines {
-		values["line"] = append(values["line"], l.ServiceName)
+	values := map[string][]string{"enterprise": {""}}
+	for _, account := range sandbox.OVHAccounts()[:2] {
+		values["billingAccount"] = append(values["billingAccount"], account.BillingAccount)
+		for _, l := range account.Lines {
+			values["line"] = append(values["line"], l.ServiceName)
+		}
 	}
 	for _, r := range sandbox.OnAppResources() {
 		values["resource"] = append(values["resource"], strconv.Itoa(r.Reference))
