@@ -49,7 +49,7 @@ func New(s *models.Settings, deps source.Deps) (source.Source, error) {
 func newSource(s *models.Settings, deps source.Deps, hc *http.Client) (*Source, error) {
 	loc, err := time.LoadLocation(s.OnApp.TimeZone)
 	if err != nil {
-		return nil, fmt.Errorf("onappTimeZone %q is not an IANA time zone name", s.OnApp.TimeZone)
+		return nil, fmt.Errorf("onappTimeZone %s is not an IANA time zone name", models.Quote(s.OnApp.TimeZone))
 	}
 	if deps.Logger == nil {
 		deps.Logger = log.DefaultLogger

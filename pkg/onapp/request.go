@@ -124,6 +124,12 @@ func (s *Source) readAnswer(resp *upstream.Response) (answer, error) {
 	return readJSON(body, s.loc)
 }
 
+// maxExcerptSource bounds the bytes of an answer copied to be quoted in a
+// message: far more than upstream.Quote keeps, so that it still sees whole
+// any secret the start of the answer holds, and far less than an answer
+// may be.
+const maxExcerptSource = 64 << 10
+
 // payload is an answer's body, checked to be JSON or XML at first sight.
 func payload(resp *upstream.Response) ([]byte, error) {
 	if ct := resp.ContentType(); ct == "text/html" || ct == "application/xhtml+xml" {
@@ -137,5 +143,5 @@ func payload(resp *upstream.Response) ([]byte, error) {
 	case '<', '{', '[':
 		return body, nil
 	}
-	return nil, fmt.Errorf("neither JSON nor XML: %q", upstream.Quote(string(body)))
+	return nil, fmt.Errorf("neither JSON nor XML: %q", upstream.Quote(string(body[:min(len(body), maxExcerptSource)])))
 }

@@ -220,8 +220,8 @@ func addText(el *xmlElement, raw []byte, outside bool) error {
 		return nil
 	}
 	if outside {
-		if len(bytes.TrimSpace(raw)) > 0 {
-			return fmt.Errorf("XML answer has text outside its root element: %q", upstream.Quote(string(bytes.TrimSpace(raw))))
+		if text := bytes.TrimSpace(raw); len(text) > 0 {
+			return fmt.Errorf("XML answer has text outside its root element: %q", upstream.Quote(string(text[:min(len(text), maxExcerptSource)])))
 		}
 		return nil
 	}

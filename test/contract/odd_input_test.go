@@ -228,6 +228,7 @@ func TestOddInputCredentialWithALineBreak(t *testing.T) {
 		} else if r := resp.Responses["A"]; r.Error != nil {
 			query = r.Error.Error()
 		}
+		t.Logf("health: %s\nquery: %s", health, query)
 		for what, msg := range map[string]string{"health": health, "query": query} {
 			if !strings.Contains(msg, tc.want) || strings.Contains(msg, sandbox.PulseToken[4:]) {
 				t.Errorf("%q: %s says %q, want %q", tc.token, what, msg, tc.want)
