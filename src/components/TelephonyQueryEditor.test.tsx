@@ -5,7 +5,7 @@ import { fakeOptionsSource, FakeAnswers, pickOption, settle, typeCustomValue } f
 import { renderSubEditor } from '../test/render';
 import { installTemplateSrv } from '../test/templateSrv';
 import { TelephonyQuery } from '../types';
-import { TelephonyQueryEditor } from './TelephonyQueryEditor';
+import { nextLines, TelephonyQueryEditor } from './TelephonyQueryEditor';
 
 const answers: FakeAnswers = {
   'telephony/billing-accounts': [
@@ -198,5 +198,16 @@ describe('TelephonyQueryEditor', () => {
 
     expect(await screen.findByText('OVHcloud is not configured: set ovhApplicationKey')).toBeInTheDocument();
     expect(screen.getByTestId(Selectors.QueryEditor.telephony.billingAccount)).toBeInTheDocument();
+  });
+});
+
+describe('nextLines', () => {
+  it.each([
+    { name: 'All lines picked beside lines replaces them', previous: ['a', 'b'], picked: ['a', 'b', '*'], next: ['*'] },
+    { name: 'a line picked after All lines replaces it', previous: ['*'], picked: ['*', 'a'], next: ['a'] },
+    { name: 'unticking All lines leaves none', previous: ['*'], picked: [], next: [] },
+    { name: 'other picks pass through', previous: ['a'], picked: ['a', 'b'], next: ['a', 'b'] },
+  ])('$name', ({ previous, picked, next }) => {
+    expect(nextLines(previous, picked)).toEqual(next);
   });
 });
