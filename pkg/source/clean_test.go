@@ -87,7 +87,7 @@ func TestHandleReplacesInvalidUTF8AndSaysSo(t *testing.T) {
 	}
 	checkValid(t, resp.Frames)
 	f := resp.Frames[0]
-	if got := f.Fields[0].At(1).(string); got != "route-\uFFFD/x" {
+	if got := f.Fields[0].At(1).(string); got != "route-\uFFFD\uFFFD/x" {
 		t.Errorf("route = %q", got)
 	}
 	if got := *f.Fields[1].At(2).(*string); got != "\uFFFD(" {
@@ -99,7 +99,7 @@ func TestHandleReplacesInvalidUTF8AndSaysSo(t *testing.T) {
 	if f.Fields[1].Labels["host\uFFFD"] != "v\uFFFD" || f.Fields[1].Labels["ok"] != "fine" {
 		t.Errorf("labels %v", f.Fields[1].Labels)
 	}
-	if f.Name != "requests \uFFFD" || f.Fields[2].Config.DisplayNameFromDS != "total \uFFFD" {
+	if f.Name != "requests \uFFFD\uFFFD" || f.Fields[2].Config.DisplayNameFromDS != "total \uFFFD" {
 		t.Errorf("names %q %q", f.Name, f.Fields[2].Config.DisplayNameFromDS)
 	}
 	notices := f.Meta.Notices

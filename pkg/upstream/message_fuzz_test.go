@@ -50,7 +50,7 @@ func checkClean(t *testing.T, in, out, sec string) {
 
 // FuzzClean inserts a secret, as is or in one of its encoded forms, anywhere
 // in any text (in the middle of a character too) and checks what Clean
-// makes of it.
+// makes of it, and Quote with the secret registered.
 func FuzzClean(f *testing.F) {
 	seeds := []struct {
 		text, secret string
@@ -83,5 +83,18 @@ func FuzzClean(f *testing.F) {
 		at := int(pos % uint(len(text)+1))
 		in := text[:at] + ins + text[at:]
 		checkClean(t, in, Clean(in, []string{secret}), secret)
+
+		// Quote knows the secret only from the registry.
+		release := RegisterSecrets([]string{secret})
+		q := Quote(in)
+		release()
+		if !utf8.ValidString(q) || utf8.RuneCountInString(q) > MaxQuoted+1 {
+			t.Fatalf("Quote: %d runes, valid %v", utf8.RuneCountInString(q), utf8.ValidString(q))
+		}
+		for _, form := range secretEncodings(secret) {
+			if len(form) >= minSecret && strings.Contains(q, form) {
+				t.Fatalf("Quote left %q in %q", form, q)
+			}
+		}
 	})
 }
