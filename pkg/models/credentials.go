@@ -28,35 +28,43 @@ type credential struct {
 	secret bool // from secureJsonData: white space around it is refused, not trimmed
 }
 
-// credentials lists the settings that authenticate requests. The OVH
-// application secret only enters the signature's hash; the OAuth2 client
-// id and secret go URL-escaped into basic authentication or the token
-// request's form; the OnApp user and key go base64-encoded into basic
-// authentication. None of those can break a header, but a control
-// character is a paste error in every one of them.
-func (s *Settings) credentials() []credential {
+// credentials lists the OVH settings that authenticate requests. The
+// application secret only enters the signature's hash; the OAuth2 client id
+// and secret go URL-escaped into basic authentication or the token
+// request's form. Neither can break a header, but a control character is a
+// paste error in every one of them.
+func (o OVHSettings) credentials() []credential {
 	return []credential{
-		{key: "ovhApplicationKey", value: s.OVH.ApplicationKey, header: true},
-		{key: "ovhApplicationSecret", value: s.OVH.ApplicationSecret, secret: true},
-		{key: "ovhConsumerKey", value: s.OVH.ConsumerKey, header: true, secret: true},
-		{key: "ovhClientId", value: s.OVH.ClientID},
-		{key: "ovhClientSecret", value: s.OVH.ClientSecret, secret: true},
-		{key: "onappUser", value: s.OnApp.User},
-		{key: "onappApiKey", value: s.OnApp.APIKey, secret: true},
-		{key: "pulseToken", value: s.Pulse.Token, header: true, secret: true},
+		{key: "ovhApplicationKey", value: o.ApplicationKey, header: true},
+		{key: "ovhApplicationSecret", value: o.ApplicationSecret, secret: true},
+		{key: "ovhConsumerKey", value: o.ConsumerKey, header: true, secret: true},
+		{key: "ovhClientId", value: o.ClientID},
+		{key: "ovhClientSecret", value: o.ClientSecret, secret: true},
 	}
+}
+
+// credentials lists the OnApp settings that authenticate requests: the user
+// and key go base64-encoded into basic authentication.
+func (o OnAppSettings) credentials() []credential {
+	return []credential{
+		{key: "onappUser", value: o.User},
+		{key: "onappApiKey", value: o.APIKey, secret: true},
+	}
+}
+
+// credentials lists the Pulse setting that authenticates requests (sent as
+// Authorization: Bearer).
+func (p PulseSettings) credentials() []credential {
+	return []credential{{key: "pulseToken", value: p.Token, header: true, secret: true}}
 }
 
 // checkCredentials refuses the first credential that cannot be sent or
 // cannot be right. Messages name the setting, never its value.
-func (s *Settings) checkCredentials() error {
-	for _, c := range s.credentials() {
+func checkCredentials(creds []credential) error {
+	for _, c := range creds {
 		if err := c.check(); err != nil {
 			return err
 		}
-	}
-	if strings.Contains(s.OnApp.User, ":") {
-		return fmt.Errorf("onappUser holds a colon, which basic authentication cannot carry in a user name — use the OnApp account's login or e-mail")
 	}
 	return nil
 }

@@ -120,10 +120,13 @@ type jsonData struct {
 	MaxResponseBytes     flexNumber `json:"maxResponseBytes"`
 }
 
-// LoadSettings reads a data source's settings and checks every configured
-// source for completeness and well-formed URLs. Errors name the setting key
-// and never contain a secret value.
-func LoadSettings(s backend.DataSourceInstanceSettings) (*Settings, error) {
+// Load reads a data source's settings and checks those every source shares.
+// It fails only when the data source as a whole cannot work; each source's
+// own problems (a malformed URL, a credential that cannot be sent) are
+// reported by its Check method, so that they fail that source's queries and
+// health line alone. Errors name the setting key and never contain a secret
+// value.
+func Load(s backend.DataSourceInstanceSettings) (*Settings, error) {
 	var jd jsonData
 	if len(s.JSONData) > 0 {
 		if err := json.Unmarshal(s.JSONData, &jd); err != nil {
@@ -190,6 +193,24 @@ func LoadSettings(s backend.DataSourceInstanceSettings) (*Settings, error) {
 	return out, nil
 }
 
+// LoadSettings is Load, failing also on the first problem of any source's
+// own settings (see the Check methods): for callers that need every source
+// right.
+func LoadSettings(s backend.DataSourceInstanceSettings) (*Settings, error) {
+	out, err := Load(s)
+	if err != nil {
+		return nil, err
+	}
+	for _, check := range []func() error{out.OVH.Check, out.OnApp.Check, out.Pulse.Check} {
+		if err := check(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// validate checks the settings every source shares; a problem there fails
+// the whole data source.
 func (s *Settings) validate() error {
 	switch {
 	case s.Timeout <= 0:
@@ -203,38 +224,66 @@ func (s *Settings) validate() error {
 	case !(s.OVHAlertingShare >= 0 && s.OVHAlertingShare < 1):
 		return fmt.Errorf("ovhAlertingShare must be a share from 0 (no reservation) to below 1, such as 0.5")
 	}
-	if s.OVH.AuthMethod != OVHAuthKeys && s.OVH.AuthMethod != OVHAuthOAuth2 {
-		return fmt.Errorf("ovhAuthMethod must be %q or %q, not %s", OVHAuthKeys, OVHAuthOAuth2, Quote(s.OVH.AuthMethod))
+	return nil
+}
+
+// Check reports the first problem of the OVH settings: an unknown auth
+// method, a credential that cannot be sent, a malformed URL. It concerns
+// the Telephony QoS source alone.
+func (o OVHSettings) Check() error {
+	if o.AuthMethod != OVHAuthKeys && o.AuthMethod != OVHAuthOAuth2 {
+		return fmt.Errorf("ovhAuthMethod must be %q or %q, not %s", OVHAuthKeys, OVHAuthOAuth2, Quote(o.AuthMethod))
 	}
-	if err := s.checkCredentials(); err != nil {
+	if err := checkCredentials(o.credentials()); err != nil {
 		return err
 	}
-	if s.OVH.Endpoint != "" && strings.Contains(s.OVH.Endpoint, "/") {
-		if err := checkBaseURL("ovhEndpoint", s.OVH.Endpoint); err != nil {
+	if o.Endpoint != "" && strings.Contains(o.Endpoint, "/") {
+		if err := checkBaseURL("ovhEndpoint", o.Endpoint); err != nil {
 			return err
 		}
 	}
-	if s.OVH.TokenURL != "" {
-		if err := checkBaseURL("ovhTokenUrl", s.OVH.TokenURL); err != nil {
+	if o.TokenURL != "" {
+		if err := checkBaseURL("ovhTokenUrl", o.TokenURL); err != nil {
 			return err
 		}
 	}
-	if s.OnApp.URL != "" {
-		if err := checkBaseURL("onappUrl", s.OnApp.URL); err != nil {
+	return nil
+}
+
+// Check reports the first problem of the OnApp settings; it concerns the
+// CDN bandwidth source alone.
+func (o OnAppSettings) Check() error {
+	if err := checkCredentials(o.credentials()); err != nil {
+		return err
+	}
+	if strings.Contains(o.User, ":") {
+		return fmt.Errorf("onappUser holds a colon, which basic authentication cannot carry in a user name — use the OnApp account's login or e-mail")
+	}
+	if o.URL != "" {
+		if err := checkBaseURL("onappUrl", o.URL); err != nil {
 			return err
 		}
 	}
-	if s.OnApp.API != OnAppAPILegacy && s.OnApp.API != OnAppAPIReports {
-		return fmt.Errorf("onappApi must be %q or %q, not %s", OnAppAPILegacy, OnAppAPIReports, Quote(s.OnApp.API))
+	if o.API != OnAppAPILegacy && o.API != OnAppAPIReports {
+		return fmt.Errorf("onappApi must be %q or %q, not %s", OnAppAPILegacy, OnAppAPIReports, Quote(o.API))
 	}
-	if s.OnApp.Format != "json" && s.OnApp.Format != "xml" {
-		return fmt.Errorf("onappFormat must be \"json\" or \"xml\", not %s", Quote(s.OnApp.Format))
+	if o.Format != "json" && o.Format != "xml" {
+		return fmt.Errorf("onappFormat must be \"json\" or \"xml\", not %s", Quote(o.Format))
 	}
-	if _, err := time.LoadLocation(s.OnApp.TimeZone); err != nil {
-		return fmt.Errorf("onappTimeZone %s is not an IANA time zone name (e.g. UTC, Europe/Paris)", Quote(s.OnApp.TimeZone))
+	if _, err := time.LoadLocation(o.TimeZone); err != nil {
+		return fmt.Errorf("onappTimeZone %s is not an IANA time zone name (e.g. UTC, Europe/Paris)", Quote(o.TimeZone))
 	}
-	if s.Pulse.URL != "" {
-		if err := checkBaseURL("pulseUrl", s.Pulse.URL); err != nil {
+	return nil
+}
+
+// Check reports the first problem of the Pulse settings; it concerns the
+// Usage source alone.
+func (p PulseSettings) Check() error {
+	if err := checkCredentials(p.credentials()); err != nil {
+		return err
+	}
+	if p.URL != "" {
+		if err := checkBaseURL("pulseUrl", p.URL); err != nil {
 			return err
 		}
 	}

@@ -165,3 +165,28 @@ func TestCredentialsThatCannotBeSent(t *testing.T) {
 		t.Errorf("%+v %v", s, err)
 	}
 }
+
+// Load fails only on what every source shares; each source's own problem is
+// its Check's, and LoadSettings fails on any of them.
+func TestLoadLeavesSourceProblemsToTheirSource(t *testing.T) {
+	raw := backend.DataSourceInstanceSettings{
+		JSONData:                []byte(`{"pulseUrl":"https://pulse.example.com","onappUrl":"ftp://admin:pw@cdn","onappUser":"u"}`),
+		DecryptedSecureJSONData: map[string]string{"pulseToken": "tok\nen", "onappApiKey": "k"},
+	}
+	s, err := Load(raw)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if err := s.Pulse.Check(); err == nil || !strings.Contains(err.Error(), "pulseToken") || strings.Contains(err.Error(), "tok") {
+		t.Errorf("Pulse.Check: %v", err)
+	}
+	if err := s.OnApp.Check(); err == nil || !strings.Contains(err.Error(), "onappUrl") || strings.Contains(err.Error(), "pw") {
+		t.Errorf("OnApp.Check: %v", err)
+	}
+	if err := s.OVH.Check(); err != nil {
+		t.Errorf("OVH.Check of an unconfigured source: %v", err)
+	}
+	if _, err := LoadSettings(raw); err == nil {
+		t.Error("LoadSettings accepted a source's broken settings")
+	}
+}

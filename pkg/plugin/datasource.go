@@ -52,14 +52,15 @@ type slot struct {
 }
 
 // NewDatasource builds an instance from its settings. Settings that cannot
-// be read fail the instance (Grafana shows the error on every request); a
-// source whose own settings are incomplete only fails that source.
+// be read, or that every source shares, fail the instance (Grafana shows the
+// error on every request); a source whose own settings are incomplete or
+// wrong only fails that source.
 func NewDatasource(_ context.Context, settings backend.DataSourceInstanceSettings) (instancemgmt.Instance, error) {
 	return newDatasource(settings, sourceSpecs)
 }
 
 func newDatasource(settings backend.DataSourceInstanceSettings, specs []sourceSpec) (*Datasource, error) {
-	cfg, err := models.LoadSettings(settings)
+	cfg, err := models.Load(settings)
 	if err != nil {
 		return nil, err
 	}

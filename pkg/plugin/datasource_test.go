@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -130,21 +131,71 @@ func TestUnconfiguredAndIncompleteSources(t *testing.T) {
 	}
 }
 
-func TestBrokenSettingsFailTheInstance(t *testing.T) {
+func TestBrokenSharedSettingsFailTheInstance(t *testing.T) {
 	cases := map[string]map[string]any{
-		"bad url":       {"pulseUrl": "not a url"},
-		"bad zone":      {"onappTimeZone": "Mars/Olympus"},
-		"bad api":       {"onappApi": "v9"},
-		"bad auth":      {"ovhAuthMethod": "password"},
-		"bad number":    {"timeoutSeconds": "soon"},
-		"url with user": {"onappUrl": "https://admin:pw@cdn.example.com"},
+		"bad number": {"timeoutSeconds": "soon"},
+		"bad share":  {"ovhAlertingShare": 1.5},
 	}
 	for name, jd := range cases {
 		if _, err := newDatasource(instanceSettings(jd, nil), sourceSpecs); err == nil {
 			t.Errorf("%s: accepted", name)
-		} else if strings.Contains(err.Error(), "pw@") {
-			t.Errorf("%s: error repeats the credential: %v", name, err)
 		}
+	}
+}
+
+// A problem in one source's own settings fails that source's queries and
+// health line, never its siblings'.
+func TestBrokenSourceSettingsFailThatSourceAlone(t *testing.T) {
+	cases := []struct {
+		name      string
+		jd        map[string]any
+		secure    map[string]string
+		queryType string
+		want      string
+	}{
+		{"bad url", map[string]any{"pulseUrl": "not a url"}, nil, "usage", "pulseUrl must be an absolute http(s) URL"},
+		{"bad zone", map[string]any{"onappTimeZone": "Mars/Olympus"}, nil, "cdnBandwidth", "onappTimeZone"},
+		{"bad api", map[string]any{"onappApi": "v9"}, nil, "cdnBandwidth", "onappApi must be"},
+		{"bad auth", map[string]any{"ovhAuthMethod": "password"}, nil, "telephony", "ovhAuthMethod must be"},
+		{"url with user", map[string]any{"onappUrl": "https://admin:pw@cdn.example.com"}, nil, "cdnBandwidth", "onappUrl"},
+		{"token with a line break", nil, map[string]string{"pulseToken": "top-secret\npulse"}, "usage", "pulseToken holds a line break"},
+	}
+	for _, tc := range cases {
+		var base map[string]any
+		_ = json.Unmarshal(allConfigured.JSONData, &base)
+		for k, v := range tc.jd {
+			base[k] = v
+		}
+		secure := maps.Clone(allConfigured.DecryptedSecureJSONData)
+		maps.Copy(secure, tc.secure)
+		fakes := map[string]*fakeSource{}
+		d, err := newDatasource(instanceSettings(base, secure), fakeSpecs(fakes))
+		if err != nil {
+			t.Errorf("%s: the whole instance failed: %v", tc.name, err)
+			continue
+		}
+		var queries []backend.DataQuery
+		for _, qt := range models.QueryTypes {
+			queries = append(queries, backend.DataQuery{RefID: qt, QueryType: qt})
+		}
+		resp, _ := d.QueryData(context.Background(), &backend.QueryDataRequest{Queries: queries})
+		for _, qt := range models.QueryTypes {
+			r := resp.Responses[qt]
+			switch {
+			case qt == tc.queryType && (r.Status != backend.StatusBadRequest || r.Error == nil || !strings.Contains(r.Error.Error(), tc.want)):
+				t.Errorf("%s: %s answered %d %v, want 400 %q", tc.name, qt, r.Status, r.Error, tc.want)
+			case qt != tc.queryType && r.Error != nil:
+				t.Errorf("%s: sibling %s failed too: %v", tc.name, qt, r.Error)
+			}
+			if r.Error != nil && (strings.Contains(r.Error.Error(), "pw@") || strings.Contains(r.Error.Error(), "top-secret")) {
+				t.Errorf("%s: error repeats a credential: %v", tc.name, r.Error)
+			}
+		}
+		res, _ := d.CheckHealth(context.Background(), &backend.CheckHealthRequest{})
+		if res.Status != backend.HealthStatusError || !strings.Contains(res.Message, tc.want) {
+			t.Errorf("%s: health %v %q, want the problem named", tc.name, res.Status, res.Message)
+		}
+		d.Dispose()
 	}
 }
 
