@@ -4,51 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/opsdeck/servicestats/internal/testutil"
 )
 
-// recorder is another host: a listener that records every request it gets
-// (method, path, headers, body) and answers 200.
-type recorder struct {
-	*httptest.Server
-	mu   sync.Mutex
-	seen []string
-}
-
-// newRecorder listens on addr ("127.0.0.2:0" for another host on loopback).
-func newRecorder(t *testing.T, addr string) *recorder {
-	t.Helper()
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Skipf("cannot listen on %s: %v", addr, err)
-	}
-	r := &recorder{}
-	r.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		body, _ := io.ReadAll(req.Body)
-		r.mu.Lock()
-		r.seen = append(r.seen, fmt.Sprintf("%s %s %v %s", req.Method, req.URL, req.Header, body))
-		r.mu.Unlock()
-		okJSON(w, req)
-	}))
-	r.Listener.Close()
-	r.Listener = ln
-	r.Start()
-	t.Cleanup(r.Close)
-	return r
-}
-
-func (r *recorder) requests() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]string(nil), r.seen...)
+// newRecorder is another host on loopback ("127.0.0.2:0") or another port
+// ("127.0.0.1:0") that records every request it gets and answers 200.
+func newRecorder(t *testing.T, addr string) *testutil.OtherHost {
+	return testutil.ListenOther(t, addr, okJSON)
 }
 
 // redirectTo answers every request with status and a Location.
@@ -57,15 +25,6 @@ func redirectTo(status int, location string) http.HandlerFunc {
 		w.Header().Set("Location", location)
 		w.WriteHeader(status)
 	}
-}
-
-func hostOf(t *testing.T, raw string) string {
-	t.Helper()
-	u, err := url.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u.Host
 }
 
 // TestRedirectsAreNeverFollowed: whatever the status, and whether the
@@ -87,13 +46,13 @@ func TestRedirectsAreNeverFollowed(t *testing.T) {
 		{"303 to another host", 303, func(string) string { return other.URL }, func(string) string { return "redirected the call to " + other.URL + "/ —" }},
 		{"307 to the same address on another port", 307, func(string) string { return otherPort.URL + "/x" }, func(string) string { return "redirected the call to " + otherPort.URL + "/x —" }},
 		{"308 with user-info and a query", 308, func(string) string {
-			return "http://admin:pw-in-location@" + hostOf(t, other.URL) + "/p?token=q-secret#frag"
+			return "http://admin:pw-in-location@" + testutil.HostOf(t, other.URL) + "/p?token=q-secret#frag"
 		}, func(string) string { return "redirected the call to " + other.URL + "/p —" }},
 		{"302 to the same origin", 302, func(string) string { return "/elsewhere" }, func(self string) string {
 			return "redirected the call to " + self + "/elsewhere — set the URL in the data source settings to the address the API answers on"
 		}},
-		{"302 from http to https on the same host", 302, func(self string) string { return "https://" + hostOf(t, self) + "/x" }, func(self string) string {
-			return "redirected the call to https://" + hostOf(t, self) + "/x —"
+		{"302 from http to https on the same host", 302, func(self string) string { return "https://" + testutil.HostOf(t, self) + "/x" }, func(self string) string {
+			return "redirected the call to https://" + testutil.HostOf(t, self) + "/x —"
 		}},
 	}
 	for _, tc := range cases {
@@ -107,7 +66,7 @@ func TestRedirectsAreNeverFollowed(t *testing.T) {
 			if !errors.As(err, &ue) || ue.Kind != KindRedirect || ue.Status != tc.status {
 				t.Fatalf("got %#v", err)
 			}
-			if want := "Test API: " + hostOf(t, s.URL) + " redirected the call to "; !strings.HasPrefix(ue.Message, want) {
+			if want := "Test API: " + testutil.HostOf(t, s.URL) + " redirected the call to "; !strings.HasPrefix(ue.Message, want) {
 				t.Errorf("message %q does not start with %q", ue.Message, want)
 			}
 			if want := tc.want(s.URL); !strings.Contains(ue.Message, want) {
@@ -124,7 +83,7 @@ func TestRedirectsAreNeverFollowed(t *testing.T) {
 			if s.calls.Load() != 1 {
 				t.Errorf("%d calls: a redirect must not be retried", s.calls.Load())
 			}
-			if got := append(other.requests(), otherPort.requests()...); len(got) > 0 {
+			if got := append(other.Requests(), otherPort.Requests()...); len(got) > 0 {
 				t.Fatalf("the redirect was followed: %q", got)
 			}
 		})
@@ -156,7 +115,7 @@ func TestRedirectOfLibraryCalls(t *testing.T) {
 		}
 		t.Fatalf("GET /auth/time: %v", err)
 	}
-	if got := other.requests(); len(got) > 0 {
+	if got := other.Requests(); len(got) > 0 {
 		t.Fatalf("the other host got %q", got)
 	}
 }

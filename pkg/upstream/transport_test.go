@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/opsdeck/servicestats/internal/testutil"
 )
 
 // lyingReader sends a few bytes of an answer that announced far more.
@@ -114,7 +116,7 @@ func TestLyingContentLengthThroughTheClient(t *testing.T) {
 		wg.Go(func() {
 			_, err := c.Do(context.Background(), Call{Path: "/lie/" + strconv.Itoa(i)})
 			var ue *Error
-			want := "Test API: the answer from " + hostOf(t, s.URL) + " broke off after 34 bytes (unexpected EOF) — try again"
+			want := "Test API: the answer from " + testutil.HostOf(t, s.URL) + " broke off after 34 bytes (unexpected EOF) — try again"
 			if !errors.As(err, &ue) || ue.Kind != KindNetwork || !strings.HasPrefix(ue.Message, want) {
 				t.Errorf("got %v, want %q…", err, want)
 			}

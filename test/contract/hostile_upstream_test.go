@@ -5,11 +5,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +15,7 @@ import (
 	"time"
 
 	"github.com/opsdeck/servicestats/internal/sandbox"
+	"github.com/opsdeck/servicestats/internal/testutil"
 )
 
 // Upstreams that misbehave on purpose, through the built binary: redirects
@@ -25,51 +23,14 @@ import (
 // Content-Length lies, a go-ovh call answered far past the size cap, and a
 // query deadline shorter than timeoutSeconds.
 
-// otherHost is another host on loopback that records every request it gets.
-type otherHost struct {
-	*httptest.Server
-	mu   sync.Mutex
-	seen []string
-}
-
-// listenOther serves on addr: "127.0.0.2:0" for another host,
-// "127.0.0.1:0" for another port of the plugin's upstream address.
-func listenOther(t *testing.T, addr string) *otherHost {
-	t.Helper()
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Skipf("cannot listen on %s: %v", addr, err)
-	}
-	o := &otherHost{}
-	o.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		o.mu.Lock()
-		o.seen = append(o.seen, fmt.Sprintf("%s %s headers %v body %q", r.Method, r.URL, r.Header, body))
-		o.mu.Unlock()
+// listenOther is another host on loopback ("127.0.0.2:0", or "127.0.0.1:0"
+// for another port of the plugin's upstream address) that records every
+// request it gets and answers like an OAuth2 token endpoint would.
+func listenOther(t *testing.T, addr string) *testutil.OtherHost {
+	return testutil.ListenOther(t, addr, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprint(w, `{"access_token":"stolen","token_type":"Bearer","expires_in":3600}`)
-	}))
-	o.Listener.Close()
-	o.Listener = ln
-	o.Start()
-	t.Cleanup(o.Close)
-	return o
-}
-
-func (o *otherHost) requests() []string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return append([]string(nil), o.seen...)
-}
-
-// hostOnly is "127.0.0.2:port" of a server URL.
-func hostOnly(t *testing.T, raw string) string {
-	t.Helper()
-	u, err := url.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u.Host
+	})
 }
 
 // hostileSandbox serves the sandbox on 127.0.0.1, except the requests
@@ -128,9 +89,9 @@ func oneQuery(t *testing.T, h *Host, ctx context.Context, ds DataSource, q Query
 
 // wantRedirectRefused checks that other got nothing and that msg names the
 // redirect from the configured host to "host:port/path".
-func wantRedirectRefused(t *testing.T, msg, from, to string, other *otherHost) {
+func wantRedirectRefused(t *testing.T, msg, from, to string, other *testutil.OtherHost) {
 	t.Helper()
-	if got := other.requests(); len(got) > 0 {
+	if got := other.Requests(); len(got) > 0 {
 		t.Fatalf("the redirect was followed: %s got %q", to, got)
 	}
 	want := from + " redirected the call to http://" + to + " — "
@@ -154,7 +115,7 @@ func TestHostileUpstreamOVHRedirectKeepsTheSignedHeaders(t *testing.T) {
 	msg := oneQuery(t, host, ctxT(t), ds, telephonyQuery("A", time.Hour, map[string]any{
 		"billingAccount": telAccount, "lines": []string{telLine1}, "metrics": []string{"rtpMos"}}))
 	t.Logf("error: %s", msg)
-	wantRedirectRefused(t, msg, hostOnly(t, base), hostOnly(t, other.URL)+"/telephony/stolen/statistics", other)
+	wantRedirectRefused(t, msg, testutil.HostOf(t, base), testutil.HostOf(t, other.URL)+"/telephony/stolen/statistics", other)
 	if !strings.HasPrefix(msg, "OVHcloud: ") || strings.Contains(msg, "x=1") {
 		t.Errorf("error %q", msg)
 	}
@@ -170,7 +131,7 @@ func TestHostileUpstreamOAuth2TokenRedirectKeepsTheClientSecret(t *testing.T) {
 	ds.JSONData["ovhTokenUrl"] = base + "/token-moved"
 	msg := oneQuery(t, host, ctxT(t), ds, telephonyQuery("A", time.Hour, map[string]any{
 		"billingAccount": telAccount, "lines": []string{telLine1}, "metrics": []string{"rtpMos"}}))
-	wantRedirectRefused(t, msg, hostOnly(t, base), hostOnly(t, other.URL)+"/auth/oauth2/token", other)
+	wantRedirectRefused(t, msg, testutil.HostOf(t, base), testutil.HostOf(t, other.URL)+"/auth/oauth2/token", other)
 	if strings.Contains(msg, sandbox.OVHClientSecret) {
 		t.Errorf("error %q holds the client secret", msg)
 	}
@@ -185,7 +146,7 @@ func TestHostileUpstreamOnAppRedirectKeepsBasicAuth(t *testing.T) {
 	from, to := cdnRange(3, 2)
 	msg := oneQuery(t, host, ctxT(t), ds, Query{RefID: "C", QueryType: "cdnBandwidth",
 		JSON: map[string]any{"type": "GB", "groupBy": "location"}, From: from, To: to})
-	wantRedirectRefused(t, msg, hostOnly(t, base), hostOnly(t, other.URL)+"/onapp/", other)
+	wantRedirectRefused(t, msg, testutil.HostOf(t, base), testutil.HostOf(t, other.URL)+"/onapp/", other)
 }
 
 // TestHostileUpstreamPulseRedirectToAnotherPortKeepsTheBearer: Pulse answers
@@ -197,7 +158,7 @@ func TestHostileUpstreamPulseRedirectToAnotherPortKeepsTheBearer(t *testing.T) {
 	ds := SandboxDataSource("hostile-pulse-307", base)
 	from, to := usageRange(time.Hour)
 	msg := oneQuery(t, host, ctxT(t), ds, Query{RefID: "U", QueryType: "usage", JSON: map[string]any{"report": "requests"}, From: from, To: to})
-	wantRedirectRefused(t, msg, hostOnly(t, base), hostOnly(t, other.URL)+"/pulse/stats", other)
+	wantRedirectRefused(t, msg, testutil.HostOf(t, base), testutil.HostOf(t, other.URL)+"/pulse/stats", other)
 	if strings.Contains(msg, sandbox.PulseToken) {
 		t.Errorf("error %q holds the token", msg)
 	}
@@ -265,7 +226,7 @@ func TestHostileUpstreamLyingContentLengthKeepsMemorySmall(t *testing.T) {
 		t.Errorf("only %d calls arrived", arrived.Load())
 	}
 	for msg := range msgs {
-		if !strings.HasPrefix(msg, "Pulse: the answer from "+hostOnly(t, base)+" broke off after ") || strings.Contains(msg, sandbox.PulseToken) {
+		if !strings.HasPrefix(msg, "Pulse: the answer from "+testutil.HostOf(t, base)+" broke off after ") || strings.Contains(msg, sandbox.PulseToken) {
 			t.Errorf("answer %q, want Pulse's answer named as cut short", msg)
 		}
 	}
