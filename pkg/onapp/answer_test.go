@@ -239,6 +239,10 @@ func FuzzReadXML(f *testing.F) {
 	}
 	f.Add([]byte(`<errors><error>start is invalid</error></errors>`))
 	f.Add([]byte(`<a><![CDATA[x]]>&#x41;&amp;<b nil="true"/></a>`))
+	// Nesting past the limit, and invalid UTF-8 in names, ids and figures.
+	for _, seed := range hostileXMLSeeds() {
+		f.Add([]byte(seed))
+	}
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		a, err := readXML(doc, time.UTC)
 		if err != nil {
@@ -264,6 +268,10 @@ func FuzzReadJSON(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte(`{"errors":{"start":["is invalid"]}}`))
+	// Nesting past the limit, and invalid UTF-8 in keys, ids and figures.
+	for _, seed := range hostileJSONSeeds() {
+		f.Add([]byte(seed))
+	}
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		a, err := readJSON(doc, time.UTC)
 		if err != nil {
@@ -358,5 +366,49 @@ func TestEmptyXMLAnswers(t *testing.T) {
 	}
 	if _, err := readXML([]byte(`<stats nil="true"/>`), time.UTC); err == nil || !strings.Contains(err.Error(), "stats: expected a list of stats, found null") {
 		t.Errorf("nil stats: %v", err)
+	}
+}
+
+// hostileJSONSeeds are JSON answers no reader may crash on: nesting far past
+// encoding/json's limit, bare and inside a stat, and invalid UTF-8.
+func hostileJSONSeeds() []string {
+	return []string{
+		strings.Repeat("[", 100_000),
+		`{"stats":` + strings.Repeat(`{"stats":`, 20_000),
+		`[{"stat":{"date":"2024-06-01T00:00:00Z","resources":` + strings.Repeat("[", 10_001) + strings.Repeat("]", 10_001) + `}}]`,
+		"[{\"stat\":{\"date\":\"2024-06-01T00:00:00Z\",\"cached\":\"\xff1\",\"locations\":[{\"location\":{\"\xc3\x28\":{\"cached\":1}}}]}}]",
+		"{\"errors\":[\"\xed\xa0\x80 is invalid\"]}",
+	}
+}
+
+// hostileXMLSeeds are XML answers no reader may crash on.
+func hostileXMLSeeds() []string {
+	return []string{
+		strings.Repeat("<a>", 100_000),
+		"<stats><stat>" + strings.Repeat("<date>", 100_000),
+		"<stats><stat><date>2014-11-26T00:00:00Z</date><cached>\xff</cached></stat></stats>",
+		"<stats><stat><date>2014-11-26T00:00:00Z</date><resources><resource><\xc3\x28><cached>1</cached></\xc3\x28></resource></resources></stat></stats>",
+		"<errors><error>\xed\xa0\x80</error></errors>",
+	}
+}
+
+// TestReadNestedTooDeep: answers nested 100,000 deep are an error in plain
+// words, whichever reader meets them.
+func TestReadNestedTooDeep(t *testing.T) {
+	for doc, want := range map[string]string{
+		strings.Repeat("[", 100_000):                        "the answer nests deeper than 10,000 levels: not an answer this API sends",
+		`{"stats":` + strings.Repeat(`{"stat":`, 100_000):   "the answer nests deeper than 10,000 levels",
+		strings.Repeat("<stats>", 100_000):                  "XML nests deeper than 32 elements: not an answer OnApp sends",
+		"<stats><stat>" + strings.Repeat("<date>", 100_000): "XML nests deeper than 32 elements",
+	} {
+		var err error
+		if doc[0] == '<' {
+			_, err = readXML([]byte(doc), time.UTC)
+		} else {
+			_, err = readJSON([]byte(doc), time.UTC)
+		}
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%.20s…: %v, want %q", doc, err, want)
+		}
 	}
 }

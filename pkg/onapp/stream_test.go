@@ -185,6 +185,10 @@ func FuzzFastJSON(f *testing.F) {
 		}
 	}
 	f.Add([]byte(`[{"stat":{"date":"2024-06-01T00:00:00Z","cached":1,"resources":[{"resource":{"1":{"cached":"2"}}}]}}]`))
+	// Nesting past the limit, and invalid UTF-8 in keys, ids and figures.
+	for _, seed := range hostileJSONSeeds() {
+		f.Add([]byte(seed))
+	}
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		checkFastJSON(t, doc, time.UTC)
 	})
@@ -200,6 +204,10 @@ func FuzzFastXML(f *testing.F) {
 		}
 	}
 	f.Add([]byte(`<stats type="array"><stat><date>2014-11-26T00:00:00Z</date><resources type="array"><resource><1><cached>1</cached></1></resource></resources></stat></stats>`))
+	// Nesting past the limit, and invalid UTF-8 in names, ids and figures.
+	for _, seed := range hostileXMLSeeds() {
+		f.Add([]byte(seed))
+	}
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		checkFastXML(t, doc, time.UTC)
 	})

@@ -136,7 +136,7 @@ func (p *xmlParser) openTag(stack []*xmlElement) ([]*xmlElement, error) {
 		return nil, fmt.Errorf("XML has a second root element <%s>", upstream.Quote(name))
 	}
 	if len(stack) > maxXMLDepth {
-		return nil, fmt.Errorf("XML nests deeper than %d elements", maxXMLDepth)
+		return nil, fmt.Errorf("XML nests deeper than %d elements: not an answer OnApp sends", maxXMLDepth)
 	}
 	el := &xmlElement{name: name}
 	for {

@@ -1,10 +1,12 @@
 package ovh
 
 import (
+	"context"
 	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,7 +89,30 @@ func TestDecodeStatisticsGivesUpOnOtherForms(t *testing.T) {
 func FuzzDecodeStatistics(f *testing.F) {
 	f.Add([]byte(`{"unit":"s","values":[{"timestamp":1732406400,"value":0.012},{"timestamp":1732410000,"value":null}]}`))
 	f.Add([]byte(`{"values":[]}`))
+	// Nesting past encoding/json's limit, and invalid UTF-8: neither reader
+	// may crash, and the one-pass reader takes neither.
+	f.Add([]byte(strings.Repeat("[", 100_000)))
+	f.Add([]byte(`{"unit":"s","values":` + strings.Repeat(`[{"value":`, 20_000) + `}`))
+	f.Add([]byte(`{"unit":"s","values":[{"timestamp":1,"value":1,"x":` + strings.Repeat("[", 10_001) + strings.Repeat("]", 10_001) + `}]}`))
+	f.Add([]byte("{\"unit\":\"\xff\xfe\",\"values\":[]}"))
+	f.Add([]byte("{\"un\xc3\x28it\":\"s\"}"))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		sameStatistics(t, body)
 	})
+}
+
+// TestStatisticsNestedTooDeep: a statistics answer nested past encoding/json's
+// limit fails that query with the plain words for it, not encoding/json's.
+func TestStatisticsNestedTooDeep(t *testing.T) {
+	for _, body := range []string{
+		strings.Repeat("[", 100_000),
+		`{"unit":"s","values":[{"timestamp":1,"value":` + strings.Repeat(`{"a":`, 20_000) + `}]}`,
+	} {
+		f := newFake(t, nil)
+		f.set(func(f *fakeOVH) { f.handle = answering(map[string]canned{pathStats: {status: 200, body: body}}) })
+		resp := newTestSource(t, f).HandleQuery(context.Background(), oneSeries())
+		if resp.Error == nil || !strings.Contains(resp.Error.Error(), "the answer nests deeper than 10,000 levels: not an answer this API sends") {
+			t.Errorf("%.20s…: %v", body, resp.Error)
+		}
+	}
 }

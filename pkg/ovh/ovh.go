@@ -14,6 +14,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
+	"github.com/opsdeck/servicestats/pkg/internal/jsonread"
 	"github.com/opsdeck/servicestats/pkg/models"
 	"github.com/opsdeck/servicestats/pkg/source"
 	"github.com/opsdeck/servicestats/pkg/upstream"
@@ -163,6 +164,9 @@ func (t *telephony) readStatistics(resp *upstream.Response) (statistics, error) 
 	}
 	var st statistics
 	err := t.api.DecodeJSON(resp, &st)
+	if err != nil && jsonread.CheckDepth(resp.Body) != nil { // encoding/json's words for it say little
+		err = t.api.DecodeError(resp, jsonread.ErrTooDeep)
+	}
 	return st, err
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
+	"github.com/opsdeck/servicestats/pkg/internal/jsonread"
 	"github.com/opsdeck/servicestats/pkg/models"
 	"github.com/opsdeck/servicestats/pkg/upstream"
 )
@@ -180,6 +181,11 @@ func FuzzLogPage(f *testing.F) {
 		`[{"timestamp":"2026-11-23T08:00:00Z","executionTime":1,"route":"/a","entreprise":{"id":"e"}}]`,
 		`[{"timestamp":"0001-01-01T00:00:00Z"},{"timestamp":99999999999},null,{"timestamp":"\u00ff"}]`,
 		`{"data":[]}`, `null`, `{}`, `[] []`, "[{\"timestamp\":\"\xff\xfe\"}]", `{"\xff":1}`,
+		// Nesting past the limit, in a row and bare; invalid UTF-8 in keys,
+		// ids and names.
+		nested(100_000, false), "[" + nested(jsonread.MaxDepth, true) + "]",
+		`[{"device":` + strings.Repeat(`{"id":`, 20_000) + `}]`,
+		"[{\"entreprise\":{\"id\":\"\xc3\x28\",\"name\":\"\xed\xa0\x80\"},\"timestamp\":1764000000,\"r\xffoute\":\"\xff\"}]",
 	} {
 		f.Add([]byte(seed))
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/opsdeck/servicestats/pkg/internal/jsonread"
 	"github.com/opsdeck/servicestats/pkg/upstream"
 )
 
@@ -147,6 +148,9 @@ func jsonRows[T any](c *upstream.Client) decoder[[]T] {
 		}
 		var rows []T
 		if err := c.DecodeJSON(resp, &rows); err != nil {
+			if deep := jsonread.CheckDepth(resp.Body); deep != nil { // encoding/json's words for it say little
+				return nil, 0, c.DecodeError(resp, deep)
+			}
 			return nil, 0, err
 		}
 		return rows, len(rows), nil

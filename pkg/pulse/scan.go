@@ -5,7 +5,7 @@ package pulse
 // with custom unmarshalers reads each value twice and allocates for every
 // string of every row. This reader walks the page once, keeps each distinct
 // string once per page, and skips what it does not know, whatever its
-// nesting.
+// nesting: without recursing, and up to jsonread.MaxDepth levels.
 
 import (
 	"bytes"
@@ -18,6 +18,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/opsdeck/servicestats/pkg/internal/jsonread"
 	"github.com/opsdeck/servicestats/pkg/models"
 	"github.com/opsdeck/servicestats/pkg/upstream"
 )
@@ -32,6 +33,20 @@ type scanner struct {
 	// devs is reused by devices: the list it returns is valid until the
 	// next call, which is all a row needs.
 	devs deviceList
+	// depth counts the arrays and objects array and object are inside.
+	depth int
+}
+
+// enter counts one more level of nesting; past jsonread.MaxDepth it stops
+// the scanner with jsonread.ErrTooDeep.
+func (s *scanner) enter(levels int) bool {
+	if s.depth+levels > jsonread.MaxDepth {
+		if s.err == nil {
+			s.err = jsonread.ErrTooDeep
+		}
+		return false
+	}
+	return true
 }
 
 func (s *scanner) fail(format string, a ...any) {
@@ -58,6 +73,13 @@ func (s *scanner) peek() byte {
 	return 0
 }
 
+// atEnd skips white space and reports whether nothing follows (peek's 0
+// is also a NUL byte).
+func (s *scanner) atEnd() bool {
+	s.peek()
+	return s.i >= len(s.b)
+}
+
 func (s *scanner) expect(c byte) bool {
 	if s.peek() != c {
 		s.fail("expected %q", c)
@@ -69,13 +91,14 @@ func (s *scanner) expect(c byte) bool {
 
 // array calls elem for each element; elem must read exactly one value.
 func (s *scanner) array(elem func()) {
-	if !s.expect('[') {
+	if !s.expect('[') || !s.enter(1) {
 		return
 	}
 	if s.peek() == ']' {
 		s.i++
 		return
 	}
+	s.depth++
 	for s.err == nil {
 		elem()
 		switch s.peek() {
@@ -83,27 +106,30 @@ func (s *scanner) array(elem func()) {
 			s.i++
 		case ']':
 			s.i++
+			s.depth--
 			return
 		default:
 			s.fail("expected , or ] in an array")
 		}
 	}
+	s.depth--
 }
 
 // object calls field with each key (raw, still escaped: keys Pulse uses
 // need none); field must read exactly one value.
 func (s *scanner) object(field func(key []byte)) {
-	if !s.expect('{') {
+	if !s.expect('{') || !s.enter(1) {
 		return
 	}
 	if s.peek() == '}' {
 		s.i++
 		return
 	}
+	s.depth++
 	for s.err == nil {
 		key, _ := s.rawString()
 		if !s.expect(':') {
-			return
+			break
 		}
 		field(key)
 		switch s.peek() {
@@ -111,11 +137,13 @@ func (s *scanner) object(field func(key []byte)) {
 			s.i++
 		case '}':
 			s.i++
+			s.depth--
 			return
 		default:
 			s.fail("expected , or } in an object")
 		}
 	}
+	s.depth--
 }
 
 // rawString reads a string and returns its bytes between the quotes, and
@@ -211,24 +239,77 @@ func (s *scanner) literal() {
 	s.fail("unexpected character %q", s.b[s.i])
 }
 
-// skip reads one value of any kind and returns its raw bytes.
+// skip reads one value of any kind and returns its raw bytes. The arrays
+// and objects it is inside are kept on a stack of its own rather than the
+// goroutine's: the answer decides how deep they go, and a recursion per
+// level let a page of nested '[' overflow the stack, which kills the
+// process.
 func (s *scanner) skip() []byte {
 	start := s.i
-	switch s.peek() {
-	case '{':
-		s.object(func([]byte) { s.skip() })
-	case '[':
-		s.array(func() { s.skip() })
-	case '"':
-		s.rawString()
-	case 't', 'f', 'n':
-		s.literal()
-	case 0:
-		s.fail("expected a value")
-	default:
-		s.rawNumber()
+	var open []byte // the closing byte of each array and object open
+	for s.err == nil {
+		switch c := s.peek(); c {
+		case '{', '[':
+			s.i++
+			if !s.enter(len(open) + 1) {
+				break
+			}
+			end := byte(']')
+			if c == '{' {
+				end = '}'
+			}
+			if s.peek() == end {
+				s.i++
+				break
+			}
+			open = append(open, end)
+			if end == '}' {
+				s.member()
+			}
+			continue // the first element or member's value
+		case '"':
+			s.rawString()
+		case 't', 'f', 'n':
+			s.literal()
+		case 0:
+			s.fail("expected a value")
+		default:
+			s.rawNumber()
+		}
+		// After a value: close the arrays and objects that end here, up to
+		// the next element or member.
+	closing:
+		for s.err == nil && len(open) > 0 {
+			end := open[len(open)-1]
+			switch s.peek() {
+			case ',':
+				s.i++
+				if end == '}' {
+					s.member()
+				}
+				break closing
+			case end:
+				s.i++
+				open = open[:len(open)-1]
+			default:
+				if end == '}' {
+					s.fail("expected , or } in an object")
+				} else {
+					s.fail("expected , or ] in an array")
+				}
+			}
+		}
+		if len(open) == 0 {
+			break
+		}
 	}
 	return bytes.TrimSpace(s.b[start:s.i])
+}
+
+// member reads an object member's key and colon, up to its value.
+func (s *scanner) member() {
+	s.rawString()
+	s.expect(':')
 }
 
 // scalar reads a string or a number as its text; anything else is skipped
@@ -435,7 +516,7 @@ func (s *scanner) rows(row func()) error {
 		return s.err
 	}
 	s.array(row)
-	if s.err == nil && s.peek() != 0 {
+	if s.err == nil && !s.atEnd() {
 		s.fail("data after the array")
 	}
 	return s.err

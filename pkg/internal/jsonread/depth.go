@@ -1,0 +1,64 @@
+// Package jsonread holds what the JSON readers of the three sources share:
+// the nesting limit every answer is held to and the plain words for an
+// answer past it.
+//
+// Nesting is what an answer decides and a reader cannot: a reader that
+// recurses once per level lets a few megabytes of "[" grow the goroutine
+// stack past its limit, a fatal error no recover catches, which kills the
+// plugin process and every query in flight with it. So no reader of
+// upstream bytes recurses per level of the answer, and every one stops at
+// MaxDepth, the limit encoding/json has.
+package jsonread
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+)
+
+// MaxDepth is the deepest nesting of arrays and objects read, as in
+// encoding/json: 10,000 levels are read, 10,001 are an error. No answer of
+// the APIs nests more than a handful.
+const MaxDepth = 10_000
+
+// ErrTooDeep is the error for an answer past MaxDepth.
+var ErrTooDeep = errors.New("the answer nests deeper than 10,000 levels: not an answer this API sends")
+
+// CheckDepth returns ErrTooDeep when b opens more than MaxDepth arrays or
+// objects at once, nil otherwise. Brackets inside strings do not count;
+// nothing else is checked (b need not be valid JSON). It reads b once and
+// allocates nothing, so a reader can call it after encoding/json failed to
+// tell a hostile nesting from any other unreadable answer.
+func CheckDepth(b []byte) error {
+	depth := 0
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '[', '{':
+			if depth++; depth > MaxDepth {
+				return ErrTooDeep
+			}
+		case ']', '}':
+			if depth > 0 {
+				depth--
+			}
+		case '"':
+			for i++; i < len(b) && b[i] != '"'; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// Plain returns ErrTooDeep for encoding/json's own depth error ("exceeded
+// max depth"), which says nothing to a reader of a panel, and err itself
+// for any other.
+func Plain(err error) error {
+	var se *json.SyntaxError
+	if errors.As(err, &se) && strings.Contains(se.Error(), "exceeded max depth") {
+		return ErrTooDeep
+	}
+	return err
+}

@@ -1,0 +1,136 @@
+package contract
+
+import (
+	"bytes"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/opsdeck/servicestats/internal/sandbox"
+)
+
+// Answers nested far deeper than any API nests, through the built binary.
+// A reader that recursed once per level let a Pulse page of a few MB of '['
+// overflow the goroutine stack: a fatal error no recover catches, which
+// killed the process and every query in flight on every dashboard. Each
+// reader now stops at 10,000 levels (the limit of encoding/json) with an
+// error for that query alone.
+
+const tooDeep = "the answer nests deeper than 10,000 levels: not an answer this API sends"
+
+// nestedAnswer serves body (of content type ct) to the requests whose path
+// satisfies match, and the sandbox to the others.
+func nestedAnswer(t *testing.T, match func(path string) bool, ct string, body []byte) string {
+	base, _ := hostileSandbox(t, func(w http.ResponseWriter, r *http.Request) bool {
+		if !match(r.URL.Path) {
+			return false
+		}
+		w.Header().Set("Content-Type", ct)
+		_, _ = w.Write(body)
+		return true
+	})
+	return base
+}
+
+// TestReadersDeepNestingFailsOneQuery: a Pulse page of 4 MB of '[', OnApp
+// JSON and XML answers and an OVH statistics answer nested 100,000 deep.
+// Each fails its own query in plain words; the sibling query of the same
+// request answers; the process is alive afterwards and answers a health
+// check.
+func TestReadersDeepNestingFailsOneQuery(t *testing.T) {
+	bin, err := BinaryPath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, err := Launch(bin) // a process of its own: a crash here spoils no other test
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer own.Close()
+	pid := own.PID()
+
+	usageFrom, usageTo := usageRange(time.Hour)
+	cdnFrom, cdnTo := cdnRange(3, 2)
+	cases := []struct {
+		name  string
+		match func(path string) bool
+		ct    string
+		body  []byte
+		query Query
+		want  string
+	}{
+		{"Pulse logs page of 4 MB of [", func(p string) bool { return p == sandbox.PulsePrefix+"/stats" }, "application/json",
+			bytes.Repeat([]byte("["), 4<<20),
+			Query{RefID: "H", QueryType: "usage", JSON: map[string]any{"report": "logs"}, From: usageFrom, To: usageTo}, tooDeep},
+		{"Pulse aggregate nested 100,000 deep", func(p string) bool { return p == sandbox.PulsePrefix+"/stats/requests" }, "application/json",
+			bytes.Repeat([]byte("["), 100_000),
+			Query{RefID: "H", QueryType: "usage", JSON: map[string]any{"report": "requests"}, From: usageFrom, To: usageTo}, tooDeep},
+		{"OnApp JSON nested 100,000 deep", func(p string) bool { return strings.Contains(p, "bandwidth") }, "application/json",
+			[]byte(`{"stats":` + strings.Repeat(`[{"stat":`, 100_000)),
+			Query{RefID: "H", QueryType: "cdnBandwidth", JSON: map[string]any{"type": "GB", "groupBy": "location"}, From: cdnFrom, To: cdnTo}, tooDeep},
+		{"OnApp XML nested 100,000 deep", func(p string) bool { return strings.Contains(p, "bandwidth") }, "application/xml",
+			[]byte(`<?xml version="1.0"?><stats type="array"><stat>` + strings.Repeat("<resources><resource>", 50_000)),
+			Query{RefID: "H", QueryType: "cdnBandwidth", JSON: map[string]any{"type": "GB", "groupBy": "resource"}, From: cdnFrom, To: cdnTo},
+			"XML nests deeper than 32 elements: not an answer OnApp sends"},
+		{"OVH statistics nested 100,000 deep", func(p string) bool { return strings.Contains(p, telLine1) && strings.HasSuffix(p, "/statistics") }, "application/json",
+			[]byte(`{"unit":"ms","values":` + strings.Repeat(`[{"value":`, 50_000)),
+			telephonyQuery("H", time.Hour, map[string]any{"billingAccount": telAccount, "lines": []string{telLine1}, "metrics": []string{"rtpMos"}}), tooDeep},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			base := nestedAnswer(t, tc.match, tc.ct, tc.body)
+			ds := SandboxDataSource("readers-deep-"+string(rune('a'+i)), base)
+			ds.JSONData["cacheTTLSeconds"] = -1
+			sibling := telephonyQuery("S", time.Hour, map[string]any{"billingAccount": telAccount, "lines": []string{telLine2}, "metrics": []string{"rtpMos"}})
+			resp, err := own.QueryData(ctxT(t), ds, tc.query, sibling)
+			if err != nil {
+				t.Fatalf("the plugin did not answer: %v\n%s", err, own.Logs())
+			}
+			h := resp.Responses["H"]
+			if h.Error == nil || !strings.Contains(h.Error.Error(), tc.want) {
+				t.Errorf("hostile query: error %v, want one with %q", h.Error, tc.want)
+			} else {
+				t.Logf("error: %s", h.Error)
+			}
+			if s := resp.Responses["S"]; s.Error != nil || len(s.Frames) == 0 {
+				t.Errorf("sibling query: error %v, %d frames", s.Error, len(s.Frames))
+			}
+			if _, err := own.CheckHealth(ctxT(t), ds); err != nil {
+				t.Fatalf("health after the answer: %v", err)
+			}
+			if own.PID() != pid {
+				t.Fatalf("the plugin process changed: %d, was %d", own.PID(), pid)
+			}
+		})
+	}
+}
+
+// TestReadersNestedPulsePageMemory: a 2 MB Pulse page of nested arrays
+// drove a fresh process's peak RSS to ~450 MB (the goroutine stack of the
+// recursion). Its growth must stay within 100 MB + 3× the page.
+func TestReadersNestedPulsePageMemory(t *testing.T) {
+	const size = 2 << 20
+	base := nestedAnswer(t, func(p string) bool { return p == sandbox.PulsePrefix+"/stats" }, "application/json", bytes.Repeat([]byte("["), size))
+	bin, err := BinaryPath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, err := Launch(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer own.Close()
+	_, start := processMemory(t, own.PID())
+	ds := SandboxDataSource("readers-deep-memory", base)
+	from, to := usageRange(time.Hour)
+	msg := oneQuery(t, own, ctxT(t), ds, Query{RefID: "U", QueryType: "usage", JSON: map[string]any{"report": "logs"}, From: from, To: to})
+	if !strings.Contains(msg, tooDeep) {
+		t.Errorf("error %q, want one with %q", msg, tooDeep)
+	}
+	_, peak := processMemory(t, own.PID())
+	t.Logf("peak RSS %d MiB at start, %d MiB after a %d MiB nested page", start>>20, peak>>20, size>>20)
+	if limit := int64(100<<20 + 3*size); peak-start > limit {
+		t.Errorf("peak RSS grew by %d MiB, want under %d MiB", (peak-start)>>20, limit>>20)
+	}
+}
