@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // Rate guards are shared by every client of the process that uses the same
@@ -22,37 +20,35 @@ var (
 // rateGuard lets at most perMinute calls start in any 60-second window, and
 // keeps a share of them for alerting requests (see WithAlerting).
 //
-// It holds two token buckets, and every call that starts takes one token
-// from exactly one of them:
+// It holds two sliding-window limiters (see windowLimiter), and every call
+// that starts takes one turn of exactly one of them:
 //
-//   - dashboards, sized for perMinute×(1−share) calls a minute: the only
-//     bucket other calls may take from;
-//   - alerting, sized for the rest: only alerting calls take from it.
+//   - dashboards, of perMinute×(1−share) calls per window: the only one
+//     other calls may take from;
+//   - alerting, of the rest: only alerting calls take from it.
 //
-// An alerting call takes a token free at once in its own bucket, else one
-// free at once in the dashboards' bucket (so that alert rules may use the
-// whole budget while dashboards are idle), else waits its turn in its own
-// bucket, behind other alert rules only. Dashboards never take from the
-// alerting bucket, so however hard they saturate theirs, an alert's turn
-// never waits for them.
+// An alerting call takes a turn free at once in its own limiter, else one
+// free at once in the dashboards' (so that alert rules may use the whole
+// budget while dashboards are idle), else waits its turn in its own, behind
+// other alert rules only. Dashboards never take from the alerting limiter,
+// so however hard they saturate theirs, an alert's turn never waits for
+// them.
 //
-// A call spends one token of one bucket, so the calls started in any 60 s
-// are those of the dashboards' bucket plus those of the alerting bucket.
-// A bucket of n ≥ 2 calls a minute admits at most n of them in any 60 s, and
-// at most n − 1 from n = 3 on (see newMinuteLimiter); one of 1 admits at most
-// 2 (one at each end of the window). splitBudget splits only budgets of at
-// least minReserved, so a part of 1 goes with another of at least 3: all
-// calls together never start more than perMinute in any 60 s, and
-// dashboards never more than their part (perMinute×(1−share), rounded down,
-// or the 2 of a part of 1).
+// A limiter of n calls admits at most n in any window of guardWindow (61 s,
+// so in any 60 s too), and every call that starts holds a turn of one of
+// the two: all calls together never start more than dashLimit + alertLimit
+// = perMinute in any 60 s, and dashboards, which take turns of their own
+// limiter only, never more than dashLimit. Each limiter also admits all of
+// its n at once and then n in every window after: nothing of the budget is
+// lost to a burst.
 type rateGuard struct {
 	perMinute int
 	share     float64
-	// dashLimit and alertLimit are the sizes of the buckets, in calls a
+	// dashLimit and alertLimit are the sizes of the limiters, in calls a
 	// minute; alertLimit 0 means no reservation (alerting is nil).
 	dashLimit, alertLimit int
-	dashboards            *rate.Limiter
-	alerting              *rate.Limiter
+	dashboards            *windowLimiter
+	alerting              *windowLimiter
 }
 
 // guardFor returns the process's guard for a credential, replacing it when
@@ -73,24 +69,17 @@ func guardFor(key string, perMinute int, alertingShare float64) *rateGuard {
 func newRateGuard(perMinute int, alertingShare float64) *rateGuard {
 	g := &rateGuard{perMinute: perMinute, share: alertingShare}
 	g.dashLimit, g.alertLimit = splitBudget(perMinute, alertingShare)
-	g.dashboards = newMinuteLimiter(g.dashLimit, burstOf(perMinute, g.dashLimit))
+	g.dashboards = newWindowLimiter(g.dashLimit, guardWindow)
 	if g.alertLimit > 0 {
-		g.alerting = newMinuteLimiter(g.alertLimit, burstOf(perMinute, g.alertLimit))
+		g.alerting = newWindowLimiter(g.alertLimit, guardWindow)
 	}
 	return g
 }
 
-// burstOf is the burst of a bucket of part calls a minute out of perMinute:
-// ten seconds' worth of the whole budget, as an unsplit guard has, but at
-// most half the part, so that the part keeps a steady refill. A panel of a
-// few series is then answered in one round trip, descriptions included,
-// whichever part it draws on.
-func burstOf(perMinute, part int) int {
-	return max(1, min(perMinute/6, part/2))
-}
-
-// minReserved is the smallest budget that can be split: below it each part
-// would be too small for its bucket to keep the 60-second bound.
+// minReserved is the smallest budget that is split. The limiters keep the
+// bound for parts of any size, even of one call; but a budget of one to
+// three calls a minute is too small to share (each side would be left one
+// or two calls, a minute's wait behind them), so it stays whole.
 const minReserved = 4
 
 // splitBudget splits perMinute calls a minute between dashboards (at most
@@ -102,23 +91,6 @@ func splitBudget(perMinute int, share float64) (dashboards, alerting int) {
 	}
 	dashboards = max(1, int(math.Floor(float64(perMinute)*(1-share)+1e-9)))
 	return dashboards, perMinute - dashboards
-}
-
-// newMinuteLimiter builds a token bucket that never lets more than perMinute
-// calls start in any 60-second window: a bucket of burst b refilled at r per
-// second admits at most b + 60·r calls in 60 s, so b + 60·r is kept one below
-// perMinute (the margin absorbs scheduling jitter between the plugin and the
-// upstream's own clock). The burst is at most perMinute − 1.
-func newMinuteLimiter(perMinute, burst int) *rate.Limiter {
-	if perMinute <= 1 {
-		return rate.NewLimiter(rate.Limit(1.0/60), 1)
-	}
-	burst = max(1, min(burst, perMinute-1))
-	refill := float64(perMinute-burst-1) / 60
-	if refill <= 0 {
-		refill = 1.0 / 60
-	}
-	return rate.NewLimiter(rate.Limit(refill), burst)
 }
 
 type spareKey struct{}
@@ -139,7 +111,8 @@ func onlySpare(ctx context.Context) bool {
 
 // wait blocks until the call may start. It fails at once, without waiting,
 // when the turn would come after the context's deadline, or when the
-// context takes only spare turns (OnlySpare) and none is free.
+// context takes only spare turns (OnlySpare) and none is free. A call that
+// does not start gives its turn back.
 func (g *rateGuard) wait(ctx context.Context, source string) (time.Duration, error) {
 	start := time.Now()
 	alerting := IsAlerting(ctx)
@@ -150,43 +123,48 @@ func (g *rateGuard) wait(ctx context.Context, source string) (time.Duration, err
 		return 0, &Error{Source: source, Kind: KindRateGuard, Message: fmt.Sprintf(
 			"%s: the plugin's rate guard had no call to spare for this optional lookup", source)}
 	}
-	lim := g.dashboards
-	if alerting && g.alerting != nil {
-		lim = g.alerting
-	}
-	r := lim.ReserveN(start, 1)
-	delay := r.DelayFrom(start)
-	if delay == 0 {
+	turn := g.reserve(start, alerting)
+	if !turn.at.After(start) {
 		return 0, nil
 	}
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < delay {
-		r.Cancel()
+	if dl, ok := ctx.Deadline(); ok && dl.Before(turn.at) {
+		turn.cancel()
 		todo := "lower the dashboard's refresh rate or the number of panels"
 		if alerting {
 			todo = "evaluate the alert rules less often or over fewer series"
 		}
 		return 0, &Error{Source: source, Kind: KindRateGuard, Message: fmt.Sprintf(
 			"%s: the plugin's rate guard (%s) could not fit this call before the query's deadline (next turn in %s) — %s, or raise the guard if the API allows it",
-			source, g.describe(alerting), delay.Round(100*time.Millisecond), todo)}
+			source, g.describe(alerting), turn.at.Sub(start).Round(100*time.Millisecond), todo)}
 	}
-	t := time.NewTimer(delay)
+	t := time.NewTimer(time.Until(turn.at))
 	defer t.Stop()
 	select {
 	case <-t.C:
 		return time.Since(start), nil
 	case <-ctx.Done():
-		r.Cancel()
+		turn.cancel()
 		return 0, ctx.Err()
 	}
 }
 
 // free takes a turn free at now, if there is one, without waiting: for
-// alerting calls in their own bucket first, then in the dashboards'.
+// alerting calls in their own limiter first, then in the dashboards'.
 func (g *rateGuard) free(now time.Time, alerting bool) bool {
-	if alerting && g.alerting != nil && g.alerting.AllowN(now, 1) {
+	if alerting && g.alerting != nil && g.alerting.allow(now) {
 		return true
 	}
-	return g.dashboards.AllowN(now, 1)
+	return g.dashboards.allow(now)
+}
+
+// reserve takes the earliest turn from now on of the limiter calls of this
+// kind wait in: the alerting one for alerting calls (when there is one),
+// else the dashboards'.
+func (g *rateGuard) reserve(now time.Time, alerting bool) *windowTurn {
+	if alerting && g.alerting != nil {
+		return g.alerting.reserve(now)
+	}
+	return g.dashboards.reserve(now)
 }
 
 // describe words the guard's budget for calls of one kind. The words "N
@@ -232,20 +210,14 @@ func (c *Client) Budget(ctx context.Context) (Budget, bool) {
 	if dl, ok := ctx.Deadline(); ok {
 		b.Horizon, b.Deadline = max(0, time.Until(dl)), true
 	}
-	b.PerMinute, b.Calls = g.dashLimit, capacity(g.dashboards, b.Horizon)
+	b.PerMinute, b.Calls = g.dashLimit, g.dashboards.idleCapacity(b.Horizon)
 	if b.Alerting {
 		b.PerMinute = g.perMinute
 		if g.alerting != nil {
-			b.Calls += capacity(g.alerting, b.Horizon)
+			b.Calls += g.alerting.idleCapacity(b.Horizon)
 		}
 	}
 	return b, true
-}
-
-// capacity is how many calls an idle bucket admits within d: its burst,
-// then one per refill interval.
-func capacity(l *rate.Limiter, d time.Duration) int {
-	return l.Burst() + int(math.Floor(float64(l.Limit())*d.Seconds()))
 }
 
 // Uncached counts the calls that would spend the rate budget: those the
