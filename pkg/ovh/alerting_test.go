@@ -299,15 +299,15 @@ func TestRetiredAccountLeftOutOfAll(t *testing.T) {
 	}
 }
 
-// Descriptions never take a turn from the statistics: with the guard's
-// burst spent on statistics, the series are named by their lines and no
+// Descriptions never take a turn from the statistics: with the dashboards'
+// turns spent on statistics, the series are named by their lines and no
 // description is fetched; an alerting query never fetches one.
 func TestDescriptionsNeverStarveStatistics(t *testing.T) {
 	f := newFake(t, nil)
 	f.set(func(f *fakeOVH) { f.handle = treeWithStats(twoAccounts, nil) })
 	src := newTestSource(t, f, func(s *models.Settings) {
 		s.OVH.Endpoint = "http://" + strings.ToLower(t.Name()) + ".test/1.0" // a guard of its own
-		s.OVHRequestsPerMinute = 12                                          // dashboards 6: a burst of 2
+		s.OVHRequestsPerMinute = 4                                           // dashboards 2 in any 61 s: both go to the statistics
 		s.OVHAlertingShare = 0.5
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
@@ -343,7 +343,7 @@ func TestQueryOverTheBudgetFailsAtOnce(t *testing.T) {
 	f.set(func(f *fakeOVH) { f.handle = treeWithStats(twoAccounts, nil) })
 	guarded := func(s *models.Settings) {
 		s.OVH.Endpoint = "http://" + strings.ToLower(t.Name()) + ".test/1.0"
-		s.OVHRequestsPerMinute = 12 // dashboards 6: a burst of 2, then one call every 20 s
+		s.OVHRequestsPerMinute = 12 // dashboards 6 in any 61 s: all 6 at once, then none for 61 s
 		s.OVHAlertingShare = 0.5
 		s.CacheTTL = time.Minute
 	}
@@ -356,7 +356,7 @@ func TestQueryOverTheBudgetFailsAtOnce(t *testing.T) {
 	if resp.Error == nil || resp.Status != backend.StatusTooManyRequests {
 		t.Fatalf("status %d error %v, want 429", resp.Status, resp.Error)
 	}
-	for _, want := range []string{"needs 16 statistics calls", "can start at most 2 before the query's deadline", "6 calls per minute for dashboards", "ovhRequestsPerMinute 12, ovhAlertingShare 0.5", "split the query"} {
+	for _, want := range []string{"needs 16 statistics calls", "can start at most 6 before the query's deadline", "6 calls per minute for dashboards", "ovhRequestsPerMinute 12, ovhAlertingShare 0.5", "split the query"} {
 		if !strings.Contains(resp.Error.Error(), want) {
 			t.Errorf("%q lacks %q", resp.Error, want)
 		}
