@@ -15,14 +15,17 @@ import (
 )
 
 // sandboxSettings configures the three real sources against a sandbox, with
-// the cache off (every row must reach the upstream), a 1-second call timeout
-// and a 1 MiB answer cap.
+// the cache off (every row must reach the upstream), a 1-second call timeout,
+// a 1 MiB answer cap, and a rate guard far above the matrix's calls (the
+// guard has tests of its own; at the default 30 dashboard calls in any 61 s,
+// a row would wait a minute for its turn).
 func sandboxSettings(base string) backend.DataSourceInstanceSettings {
 	return instanceSettings(map[string]any{
 		"ovhEndpoint": base + sandbox.OVHPrefix, "ovhApplicationKey": sandbox.OVHAppKey,
 		"onappUrl": base + sandbox.OnAppPrefix, "onappUser": sandbox.OnAppUser, "onappTimeZone": "Europe/Paris",
 		"pulseUrl":       base + sandbox.PulsePrefix,
 		"timeoutSeconds": 1, "cacheTTLSeconds": 0, "maxResponseBytes": 1 << 20,
+		"ovhRequestsPerMinute": 6000,
 	}, map[string]string{
 		"ovhApplicationSecret": sandbox.OVHAppSecret, "ovhConsumerKey": sandbox.OVHConsumerKey,
 		"onappApiKey": sandbox.OnAppAPIKey, "pulseToken": sandbox.PulseToken,
