@@ -30,6 +30,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/opsdeck/servicestats/pkg/internal/jsonread"
 )
 
 // sampleBuilder collects an answer's samples, one stat at a time, in the
@@ -191,213 +193,104 @@ func trafficIndex(name []byte) int {
 
 // ---------------------------------------------------------------- JSON
 
-// jsonFast reads a JSON answer in the documented forms; ok is false when the
-// answer is in any other form.
+// jsonFast maps the tokens of a JSON answer (pkg/internal/jsonread) in the
+// documented forms to samples; any other form stops the reader, and the
+// answer goes to the tolerant reader.
 type jsonFast struct {
-	b  []byte
-	i  int
+	jsonread.Reader
 	sb *sampleBuilder
 }
 
 func readJSONFast(body []byte, loc *time.Location) (answer, bool) {
-	p := &jsonFast{b: body, sb: newSampleBuilder(len(body)/48, loc)}
-	p.ws()
-	ok := false
-	switch p.peek() {
+	p := &jsonFast{Reader: jsonread.New(body), sb: newSampleBuilder(len(body)/48, loc)}
+	switch p.Peek() {
 	case '[':
-		ok = p.stats()
+		p.stats()
 	case '{': // {"stats": [...]}, the reports flavour
-		p.i++
-		p.ws()
-		if key, good := p.key(); good && string(key) == "stats" && p.peek() == '[' {
-			ok = p.stats() && p.closeObject()
+		p.Expect('{')
+		if string(p.key()) != "stats" || p.Peek() != '[' {
+			return answer{}, false
 		}
-	}
-	if !ok {
+		p.stats()
+		p.closeObject()
+	default:
 		return answer{}, false
 	}
-	p.ws()
-	if p.i != len(p.b) {
+	if !p.AtEnd() {
 		return answer{}, false
 	}
 	return p.sb.a, true
 }
 
-func (p *jsonFast) peek() byte {
-	if p.i < len(p.b) {
-		return p.b[p.i]
+// str reads a string of printable ASCII without escapes; any other stops
+// the reader.
+func (p *jsonFast) str() []byte {
+	raw, plain := p.RawString()
+	if !plain {
+		p.Fail("not a plain string")
 	}
-	return 0
+	return raw
 }
 
-func (p *jsonFast) ws() {
-	for p.i < len(p.b) {
-		switch p.b[p.i] {
-		case ' ', '\t', '\n', '\r':
-			p.i++
-		default:
-			return
-		}
-	}
-}
-
-// str reads a string of printable ASCII without escapes.
-func (p *jsonFast) str() ([]byte, bool) {
-	if p.peek() != '"' {
-		return nil, false
-	}
-	start := p.i + 1
-	for j := start; j < len(p.b); j++ {
-		switch c := p.b[j]; {
-		case c == '"':
-			p.i = j + 1
-			return p.b[start:j], true
-		case c == '\\' || c < 0x20 || c >= 0x80:
-			return nil, false
-		}
-	}
-	return nil, false
-}
-
-// key reads `"name":` and the white space after it.
-func (p *jsonFast) key() ([]byte, bool) {
-	k, ok := p.str()
-	if !ok {
-		return nil, false
-	}
-	p.ws()
-	if p.peek() != ':' {
-		return nil, false
-	}
-	p.i++
-	p.ws()
-	return k, true
-}
-
-// next reads the separator after a member or an element: more (','), or the
-// end of the object or array (end).
-func (p *jsonFast) next(end byte) (more, ok bool) {
-	p.ws()
-	switch p.peek() {
-	case ',':
-		p.i++
-		p.ws()
-		return true, true
-	case end:
-		p.i++
-		return false, true
-	}
-	return false, false
+// key reads `"name":` of a plain name.
+func (p *jsonFast) key() []byte {
+	k := p.str()
+	p.Expect(':')
+	return k
 }
 
 // closeObject reads the end of an object that must have no more members.
-func (p *jsonFast) closeObject() bool {
-	more, ok := p.next('}')
-	return ok && !more
-}
-
-// number reads a number token as JSON defines it.
-func (p *jsonFast) number() ([]byte, bool) {
-	b, i := p.b, p.i
-	start := i
-	if i < len(b) && b[i] == '-' {
-		i++
+func (p *jsonFast) closeObject() {
+	if p.Next('}') {
+		p.Fail("another member")
 	}
-	switch {
-	case i < len(b) && b[i] == '0':
-		i++
-	case i < len(b) && b[i] >= '1' && b[i] <= '9':
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-	default:
-		return nil, false
-	}
-	if i < len(b) && b[i] == '.' {
-		i++
-		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == d {
-			return nil, false
-		}
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == d {
-			return nil, false
-		}
-	}
-	p.i = i
-	return b[start:i], true
 }
 
 // figure reads a figure: a number, a numeric string, or null.
-func (p *jsonFast) figure() (ownFigure, bool) {
-	switch c := p.peek(); {
-	case c == '"':
-		s, ok := p.str()
-		if !ok {
-			return ownFigure{}, false
-		}
-		return figure(string(s))
-	case c == 'n':
-		if bytes.HasPrefix(p.b[p.i:], []byte("null")) {
-			p.i += 4
-			return ownFigure{}, true
-		}
-		return ownFigure{}, false
+func (p *jsonFast) figure() ownFigure {
+	var text []byte
+	switch {
+	case p.Null():
+		return ownFigure{}
+	case p.Peek() == '"':
+		text = p.str()
+	default:
+		text, _ = p.Number()
 	}
-	tok, ok := p.number()
+	f, ok := figure(string(text))
 	if !ok {
-		return ownFigure{}, false
+		p.Fail("not a figure")
 	}
-	return figure(string(tok))
+	return f
 }
 
 // stats reads the array of stats.
-func (p *jsonFast) stats() bool {
-	p.i++ // '['
-	p.ws()
-	if p.peek() == ']' {
-		p.i++
-		return true
+func (p *jsonFast) stats() {
+	p.Expect('[')
+	if p.Peek() == ']' {
+		p.Next(']')
+		return
 	}
-	for {
-		if !p.entry() {
-			return false
-		}
-		more, ok := p.next(']')
-		if !ok {
-			return false
-		}
-		if !more {
-			return true
-		}
+	for more := true; more && p.Err() == nil; more = p.Next(']') {
+		p.entry()
 	}
 }
 
 // entry reads {"stat": {…}} or a bare stat {…}.
-func (p *jsonFast) entry() bool {
-	if p.peek() != '{' {
-		return false
+func (p *jsonFast) entry() {
+	save := p.Offset()
+	p.Expect('{')
+	if raw, plain := p.RawString(); plain && string(raw) == "stat" && p.Expect(':') {
+		if p.Peek() != '{' {
+			p.Fail("expected a stat")
+			return
+		}
+		p.stat()
+		p.closeObject()
+		return
 	}
-	save := p.i
-	p.i++
-	p.ws()
-	if k, ok := p.key(); ok && string(k) == "stat" {
-		return p.peek() == '{' && p.stat() && p.closeObject()
-	}
-	p.i = save
-	return p.stat()
+	p.Rewind(save)
+	p.stat()
 }
 
 // Members of a stat, for spotting duplicates.
@@ -409,31 +302,27 @@ const (
 )
 
 // stat reads one stat object.
-func (p *jsonFast) stat() bool {
-	p.i++ // '{'
-	p.ws()
+func (p *jsonFast) stat() {
+	p.Expect('{')
 	p.sb.startStat()
 	var date []byte
 	dateIsNumber := false
 	seen := 0
-	if p.peek() == '}' {
-		return false // no date
+	if p.Peek() == '}' {
+		p.Fail("no date")
+		return
 	}
-	for {
-		k, ok := p.key()
-		if !ok {
-			return false
-		}
-		switch name := string(k); name {
+	for more := true; more && p.Err() == nil; more = p.Next('}') {
+		switch name := string(p.key()); name {
 		case "date":
 			if seen&seenDate != 0 {
-				return false
+				p.Fail("a second date")
 			}
 			seen |= seenDate
-			if p.peek() == '"' {
-				date, ok = p.str()
+			if p.Peek() == '"' {
+				date = p.str()
 			} else {
-				date, ok = p.number()
+				date, _ = p.Number()
 				dateIsNumber = true
 			}
 		case trafficCached, trafficNonCached:
@@ -442,32 +331,23 @@ func (p *jsonFast) stat() bool {
 				bit, k = seenNonCached, 1
 			}
 			if seen&bit != 0 {
-				return false
+				p.Fail("a second %s", name)
 			}
 			seen |= bit
-			p.sb.own[k], ok = p.figure()
+			p.sb.own[k] = p.figure()
 		case "resources", "locations":
 			if seen&seenGroups != 0 {
-				return false
+				p.Fail("a second list of groups")
 			}
 			seen |= seenGroups
-			ok = p.groups(strings.TrimSuffix(name, "s"))
+			p.groups(strings.TrimSuffix(name, "s"))
 		default:
-			return false
-		}
-		if !ok {
-			return false
-		}
-		more, ok := p.next('}')
-		if !ok {
-			return false
-		}
-		if !more {
-			break
+			p.Fail("another member")
 		}
 	}
-	if seen&seenDate == 0 {
-		return false
+	if p.Err() != nil || seen&seenDate == 0 {
+		p.Fail("no date")
+		return
 	}
 	var raw any = string(date)
 	if dateIsNumber {
@@ -475,84 +355,66 @@ func (p *jsonFast) stat() bool {
 	}
 	at, err := parseDate(raw, p.sb.loc)
 	if err != nil {
-		return false
+		p.Fail("not a date")
+		return
 	}
 	p.sb.endStat(at)
-	return true
 }
 
 // groups reads [{"<dim>": {"<id>": {"cached": …, "non_cached": …}}}, …].
-func (p *jsonFast) groups(dim string) bool {
-	if p.peek() != '[' || !p.sb.setDim(dim) {
-		return false
+func (p *jsonFast) groups(dim string) {
+	if p.Peek() != '[' || !p.sb.setDim(dim) {
+		p.Fail("not groups of one kind")
+		return
 	}
-	p.i++
-	p.ws()
-	if p.peek() == ']' {
-		p.i++
-		return true
+	p.Expect('[')
+	if p.Peek() == ']' {
+		p.Next(']')
+		return
 	}
-	for {
-		if p.peek() != '{' {
-			return false
+	for more := true; more && p.Err() == nil; more = p.Next(']') {
+		p.Expect('{')
+		if string(p.key()) != dim || p.Peek() != '{' {
+			p.Fail("not a %s", dim)
+			return
 		}
-		p.i++
-		p.ws()
-		if k, ok := p.key(); !ok || string(k) != dim || p.peek() != '{' {
-			return false
+		p.Expect('{')
+		id := p.str()
+		p.Expect(':')
+		if p.Err() != nil || !isDigits(string(id)) {
+			p.Fail("not a group id")
+			return
 		}
-		p.i++
-		p.ws()
-		id, ok := p.key()
-		if !ok || !isDigits(string(id)) || !p.figures(p.sb.id(id)) || !p.closeObject() || !p.closeObject() {
-			return false
-		}
-		more, ok := p.next(']')
-		if !ok {
-			return false
-		}
-		if !more {
-			return true
-		}
+		p.figures(p.sb.id(id))
+		p.closeObject()
+		p.closeObject()
 	}
 }
 
 // figures reads a group's {"cached": …, "non_cached": …} (either may be
 // missing, nothing else may be there).
-func (p *jsonFast) figures(id string) bool {
-	if p.peek() != '{' {
-		return false
+func (p *jsonFast) figures(id string) {
+	if !p.Expect('{') {
+		return
 	}
-	p.i++
-	p.ws()
 	var figs [2]ownFigure
 	var seen [2]bool
-	if p.peek() == '}' {
-		p.i++
+	if p.Peek() == '}' {
+		p.Next('}')
 		p.sb.group(id, figs)
-		return true
+		return
 	}
-	for {
-		k, ok := p.key()
-		if !ok {
-			return false
-		}
-		t := trafficIndex(k)
+	for more := true; more && p.Err() == nil; more = p.Next('}') {
+		t := trafficIndex(p.key())
 		if t < 0 || seen[t] {
-			return false
+			p.Fail("not a figure of a group")
+			return
 		}
 		seen[t] = true
-		if figs[t], ok = p.figure(); !ok {
-			return false
-		}
-		more, ok := p.next('}')
-		if !ok {
-			return false
-		}
-		if !more {
-			p.sb.group(id, figs)
-			return true
-		}
+		figs[t] = p.figure()
+	}
+	if p.Err() == nil {
+		p.sb.group(id, figs)
 	}
 }
 

@@ -16,279 +16,90 @@ package ovh
 // by fuzzing).
 
 import (
-	"bytes"
 	"math"
 	"strconv"
+
+	"github.com/opsdeck/servicestats/pkg/internal/jsonread"
 )
 
-// statsReader walks one answer.
+// statsReader maps the tokens of one answer (pkg/internal/jsonread) to
+// statistics.
 type statsReader struct {
-	b []byte
-	i int
+	jsonread.Reader
 }
 
 // decodeStatistics reads an answer in the documented form.
 func decodeStatistics(body []byte) (statistics, bool) {
-	r := &statsReader{b: body}
+	r := &statsReader{jsonread.New(body)}
 	var st statistics
-	r.ws()
-	if !r.byte('{') {
+	if !r.Expect('{') {
 		return st, false
 	}
 	seenUnit, seenValues := false, false
-	if r.peek() == '}' {
-		r.i++
+	if r.Peek() == '}' {
+		r.Next('}')
 	} else {
-		for {
-			key, ok := r.key()
-			if !ok {
-				return st, false
-			}
-			switch string(key) {
+		for more := true; more; more = r.Next('}') {
+			switch string(r.key()) {
 			case "unit":
 				if seenUnit {
 					return st, false
 				}
 				seenUnit = true
-				if r.peek() == 'n' {
-					ok = r.null() // null leaves the string empty
-				} else {
-					var unit []byte
-					unit, ok = r.str()
-					st.Unit = string(unit)
+				if !r.Null() { // null leaves the string empty
+					st.Unit = string(r.str())
 				}
 			case "values":
 				if seenValues {
 					return st, false
 				}
 				seenValues = true
-				st.Values, ok = r.values()
+				st.Values = r.values()
 			default:
 				return st, false
 			}
-			if !ok {
+			if r.Err() != nil {
 				return st, false
 			}
-			more, ok := r.next('}')
-			if !ok {
-				return st, false
-			}
-			if !more {
-				break
-			}
 		}
 	}
-	r.ws()
-	return st, r.i == len(r.b)
+	return st, r.AtEnd()
 }
 
-func (r *statsReader) peek() byte {
-	if r.i < len(r.b) {
-		return r.b[r.i]
+// str reads a string of printable ASCII without escapes; any other stops
+// the reader.
+func (r *statsReader) str() []byte {
+	raw, plain := r.RawString()
+	if !plain {
+		r.Fail("not a plain string")
 	}
-	return 0
+	return raw
 }
 
-func (r *statsReader) ws() {
-	for r.i < len(r.b) {
-		switch r.b[r.i] {
-		case ' ', '\t', '\n', '\r':
-			r.i++
-		default:
-			return
-		}
-	}
-}
-
-// byte reads c, after white space, and the white space after it.
-func (r *statsReader) byte(c byte) bool {
-	r.ws()
-	if r.peek() != c {
-		return false
-	}
-	r.i++
-	r.ws()
-	return true
-}
-
-func (r *statsReader) null() bool {
-	if !bytes.HasPrefix(r.b[r.i:], []byte("null")) {
-		return false
-	}
-	r.i += 4
-	return true
-}
-
-// str reads a string of printable ASCII without escapes.
-func (r *statsReader) str() ([]byte, bool) {
-	if r.peek() != '"' {
-		return nil, false
-	}
-	start := r.i + 1
-	for j := start; j < len(r.b); j++ {
-		switch c := r.b[j]; {
-		case c == '"':
-			r.i = j + 1
-			return r.b[start:j], true
-		case c == '\\' || c < 0x20 || c >= 0x80:
-			return nil, false
-		}
-	}
-	return nil, false
-}
-
-// key reads `"name":` and the white space around it.
-func (r *statsReader) key() ([]byte, bool) {
-	k, ok := r.str()
-	if !ok || !r.byte(':') {
-		return nil, false
-	}
-	return k, true
-}
-
-// next reads the separator after a member or an element.
-func (r *statsReader) next(end byte) (more, ok bool) {
-	r.ws()
-	switch r.peek() {
-	case ',':
-		r.i++
-		r.ws()
-		return true, true
-	case end:
-		r.i++
-		return false, true
-	}
-	return false, false
-}
-
-// number reads a number token as JSON defines it; integer reports whether it
-// has neither fraction nor exponent.
-func (r *statsReader) number() (tok []byte, integer, ok bool) {
-	b, i := r.b, r.i
-	start := i
-	if i < len(b) && b[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(b) && b[i] == '0':
-		i++
-	case i < len(b) && b[i] >= '1' && b[i] <= '9':
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-	default:
-		return nil, false, false
-	}
-	integer = true
-	if i < len(b) && b[i] == '.' {
-		i++
-		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == d {
-			return nil, false, false
-		}
-		integer = false
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == d {
-			return nil, false, false
-		}
-		integer = false
-	}
-	r.i = i
-	return b[start:i], integer, true
+// key reads `"name":` of a plain name.
+func (r *statsReader) key() []byte {
+	k := r.str()
+	r.Expect(':')
+	return k
 }
 
 // values reads the array of points. The values live in one array the
 // points point into.
-func (r *statsReader) values() ([]point, bool) {
-	if r.peek() == 'n' {
-		return nil, r.null()
+func (r *statsReader) values() []point {
+	if r.Null() {
+		return nil
 	}
-	if r.peek() != '[' {
-		return nil, false
+	if !r.Expect('[') {
+		return nil
 	}
-	r.i++
-	r.ws()
-	points := make([]point, 0, len(r.b)/40)
+	points := make([]point, 0, len(r.Rest())/40)
 	store := make([]float64, 0, cap(points))
-	if r.peek() == ']' {
-		r.i++
-		return points, true
+	if r.Peek() == ']' {
+		r.Next(']')
+		return points
 	}
-	for {
-		if !r.byte('{') {
-			return nil, false
-		}
-		var pt point
-		seenT, seenV := false, false
-		hasValue := false
-		var value float64
-		if r.peek() == '}' {
-			r.i++
-		} else {
-			for {
-				key, ok := r.key()
-				if !ok {
-					return nil, false
-				}
-				switch string(key) {
-				case "timestamp":
-					if seenT {
-						return nil, false
-					}
-					seenT = true
-					tok, integer, ok := r.number()
-					if !ok || !integer {
-						return nil, false
-					}
-					n, err := strconv.ParseInt(string(tok), 10, 64)
-					if err != nil {
-						return nil, false
-					}
-					pt.Timestamp = n
-				case "value":
-					if seenV {
-						return nil, false
-					}
-					seenV = true
-					if r.peek() == 'n' {
-						if !r.null() {
-							return nil, false
-						}
-						break
-					}
-					tok, _, ok := r.number()
-					if !ok {
-						return nil, false
-					}
-					f, err := strconv.ParseFloat(string(tok), 64)
-					if err != nil || math.IsInf(f, 0) {
-						return nil, false
-					}
-					value, hasValue = f, true
-				default:
-					return nil, false
-				}
-				more, ok := r.next('}')
-				if !ok {
-					return nil, false
-				}
-				if !more {
-					break
-				}
-			}
-		}
+	for more := true; more && r.Err() == nil; more = r.Next(']') {
+		pt, value, hasValue := r.point()
 		if hasValue {
 			if len(store) == cap(store) { // more points than guessed: a new array, the old one stays pointed to
 				store = make([]float64, 0, max(16, cap(store)))
@@ -297,12 +108,51 @@ func (r *statsReader) values() ([]point, bool) {
 			pt.Value = &store[len(store)-1]
 		}
 		points = append(points, pt)
-		more, ok := r.next(']')
-		if !ok {
-			return nil, false
-		}
-		if !more {
-			return points, true
+	}
+	return points
+}
+
+// point reads {"timestamp": <integer>, "value": <number or null>}; either
+// may be missing, nothing else may be there.
+func (r *statsReader) point() (pt point, value float64, hasValue bool) {
+	if !r.Expect('{') {
+		return
+	}
+	if r.Peek() == '}' {
+		r.Next('}')
+		return
+	}
+	seenT, seenV := false, false
+	for more := true; more && r.Err() == nil; more = r.Next('}') {
+		switch string(r.key()) {
+		case "timestamp":
+			if seenT {
+				r.Fail("a second timestamp")
+			}
+			seenT = true
+			tok, integer := r.Number()
+			n, err := strconv.ParseInt(string(tok), 10, 64)
+			if !integer || err != nil {
+				r.Fail("not an integer timestamp")
+			}
+			pt.Timestamp = n
+		case "value":
+			if seenV {
+				r.Fail("a second value")
+			}
+			seenV = true
+			if r.Null() {
+				break
+			}
+			tok, _ := r.Number()
+			f, err := strconv.ParseFloat(string(tok), 64)
+			if err != nil || math.IsInf(f, 0) {
+				r.Fail("a value past float64")
+			}
+			value, hasValue = f, true
+		default:
+			r.Fail("another key")
 		}
 	}
+	return
 }

@@ -32,7 +32,7 @@ type entity struct {
 }
 
 func (e *entity) UnmarshalJSON(b []byte) error {
-	s := scanner{b: b}
+	s := newScanner(b, false)
 	*e = s.entity()
 	return nil
 }
@@ -41,7 +41,7 @@ func (e *entity) UnmarshalJSON(b []byte) error {
 type deviceList []entity
 
 func (d *deviceList) UnmarshalJSON(b []byte) error {
-	s := scanner{b: b}
+	s := newScanner(b, false)
 	*d = s.devices()
 	return nil
 }
@@ -54,7 +54,7 @@ type number struct {
 }
 
 func (n *number) UnmarshalJSON(b []byte) error {
-	s := scanner{b: b}
+	s := newScanner(b, false)
 	*n = s.number()
 	return nil
 }
@@ -63,7 +63,7 @@ func (n *number) UnmarshalJSON(b []byte) error {
 type scalar string
 
 func (v *scalar) UnmarshalJSON(b []byte) error {
-	s := scanner{b: b}
+	s := newScanner(b, false)
 	*v = scalar(s.scalar())
 	return nil
 }
@@ -184,13 +184,13 @@ type wireLog struct {
 // without a timestamp (raw keeps it).
 func (s *scanner) logRow() wireLog {
 	var w wireLog
-	if s.peek() != '{' {
-		w.Timestamp.raw = excerpt(s.skip(), false)
+	if s.Peek() != '{' {
+		w.Timestamp.raw = excerpt(s.Skip(), false)
 		return w
 	}
 	var other entity // the "enterprise" spelling; the document's "entreprise" wins
 	w.Timestamp.raw = "(none)"
-	s.object(func(key []byte) {
+	s.Object(func(key []byte) {
 		switch {
 		case bytes.EqualFold(key, []byte("entreprise")):
 			w.Enterprise = s.entity()
@@ -211,7 +211,7 @@ func (s *scanner) logRow() wireLog {
 		case bytes.EqualFold(key, []byte("complexityScore")):
 			w.ComplexityScore = s.number()
 		default:
-			s.skip()
+			s.Skip()
 		}
 	})
 	if w.Enterprise == (entity{}) {

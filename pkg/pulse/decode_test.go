@@ -93,10 +93,10 @@ func TestDecodeTimestamp(t *testing.T) {
 		{`1e300`, time.Time{}},
 	}
 	for _, tt := range tests {
-		sc := scanner{b: []byte(tt.raw)}
+		sc := newScanner([]byte(tt.raw), false)
 		s := sc.stamp()
-		if sc.err != nil {
-			t.Fatalf("%s: %v", tt.raw, sc.err)
+		if sc.Err() != nil {
+			t.Fatalf("%s: %v", tt.raw, sc.Err())
 		}
 		switch {
 		case tt.want.IsZero() && s.ok:
@@ -135,10 +135,10 @@ func TestDecodeNumber(t *testing.T) {
 // readRow reads one RequestLog with the logs' scanner.
 func readRow(t *testing.T, raw string) wireLog {
 	t.Helper()
-	s := scanner{b: []byte(raw), strs: map[string]string{}}
+	s := newScanner([]byte(raw), true)
 	w := s.logRow()
-	if s.err != nil || s.peek() != 0 {
-		t.Fatalf("%s: %v", raw, s.err)
+	if s.Err() != nil || !s.AtEnd() {
+		t.Fatalf("%s: %v", raw, s.Err())
 	}
 	return w
 }

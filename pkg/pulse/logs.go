@@ -94,7 +94,7 @@ func decodeLogs(c *upstream.Client, limit int) decoder[*logBlock] {
 		if err := c.CheckJSON(resp); err != nil {
 			return nil, 0, err
 		}
-		s := &scanner{b: resp.Body, strs: map[string]string{}}
+		s := newScanner(resp.Body, true)
 		b := newLogBlock(limit, s.keep)
 		n := 0
 		err := s.rows(func() {

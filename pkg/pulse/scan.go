@@ -1,18 +1,17 @@
 package pulse
 
-// A small JSON reader for Pulse's rows. A page of logs is thousands of
-// objects whose values take several shapes (see decode.go); encoding/json
-// with custom unmarshalers reads each value twice and allocates for every
-// string of every row. This reader walks the page once, keeps each distinct
-// string once per page, and skips what it does not know, whatever its
-// nesting: without recursing, and up to jsonread.MaxDepth levels.
+// Pulse's rows, read from the tokens of the shared JSON reader
+// (pkg/internal/jsonread). A page of logs is thousands of objects whose
+// values take several shapes (see decode.go); encoding/json with custom
+// unmarshalers reads each value twice and allocates for every string of
+// every row. The scanner walks the page once, keeps each distinct string
+// once per page, and skips what it does not know, whatever its nesting (up
+// to jsonread.MaxDepth, without recursing).
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -23,162 +22,34 @@ import (
 	"github.com/opsdeck/servicestats/pkg/upstream"
 )
 
-// scanner reads JSON values from b; the first error stops it.
+// scanner reads Pulse's values from b; the first error stops it.
 type scanner struct {
-	b   []byte
-	i   int
-	err error
+	jsonread.Reader
 	// strs keeps one copy of each string read (nil: no interning).
 	strs map[string]string
 	// devs is reused by devices: the list it returns is valid until the
 	// next call, which is all a row needs.
 	devs deviceList
-	// depth counts the arrays and objects array and object are inside.
-	depth int
 }
 
-// enter counts one more level of nesting; past jsonread.MaxDepth it stops
-// the scanner with jsonread.ErrTooDeep.
-func (s *scanner) enter(levels int) bool {
-	if s.depth+levels > jsonread.MaxDepth {
-		if s.err == nil {
-			s.err = jsonread.ErrTooDeep
-		}
-		return false
+// newScanner returns a scanner of b that keeps each string once when
+// intern is set.
+func newScanner(b []byte, intern bool) *scanner {
+	s := &scanner{Reader: jsonread.New(b)}
+	s.LooseEscapes = true // an odd escape in a timestamp or a skipped value leaves the row out, not the page
+	if intern {
+		s.strs = map[string]string{}
 	}
-	return true
-}
-
-func (s *scanner) fail(format string, a ...any) {
-	if s.err == nil {
-		if s.i >= len(s.b) {
-			s.err = io.ErrUnexpectedEOF
-			return
-		}
-		s.err = fmt.Errorf("offset %d: %s", s.i, fmt.Sprintf(format, a...))
-	}
-}
-
-// peek skips white space and returns the next byte, 0 at the end or after
-// an error.
-func (s *scanner) peek() byte {
-	for s.err == nil && s.i < len(s.b) {
-		switch c := s.b[s.i]; c {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return c
-		}
-	}
-	return 0
-}
-
-// atEnd skips white space and reports whether nothing follows (peek's 0
-// is also a NUL byte).
-func (s *scanner) atEnd() bool {
-	s.peek()
-	return s.i >= len(s.b)
-}
-
-func (s *scanner) expect(c byte) bool {
-	if s.peek() != c {
-		s.fail("expected %q", c)
-		return false
-	}
-	s.i++
-	return true
-}
-
-// array calls elem for each element; elem must read exactly one value.
-func (s *scanner) array(elem func()) {
-	if !s.expect('[') || !s.enter(1) {
-		return
-	}
-	if s.peek() == ']' {
-		s.i++
-		return
-	}
-	s.depth++
-	for s.err == nil {
-		elem()
-		switch s.peek() {
-		case ',':
-			s.i++
-		case ']':
-			s.i++
-			s.depth--
-			return
-		default:
-			s.fail("expected , or ] in an array")
-		}
-	}
-	s.depth--
-}
-
-// object calls field with each key (raw, still escaped: keys Pulse uses
-// need none); field must read exactly one value.
-func (s *scanner) object(field func(key []byte)) {
-	if !s.expect('{') || !s.enter(1) {
-		return
-	}
-	if s.peek() == '}' {
-		s.i++
-		return
-	}
-	s.depth++
-	for s.err == nil {
-		key, _ := s.rawString()
-		if !s.expect(':') {
-			break
-		}
-		field(key)
-		switch s.peek() {
-		case ',':
-			s.i++
-		case '}':
-			s.i++
-			s.depth--
-			return
-		default:
-			s.fail("expected , or } in an object")
-		}
-	}
-	s.depth--
-}
-
-// rawString reads a string and returns its bytes between the quotes, and
-// whether they hold escapes.
-func (s *scanner) rawString() (raw []byte, escaped bool) {
-	if !s.expect('"') {
-		return nil, false
-	}
-	start := s.i
-	for s.i < len(s.b) {
-		switch c := s.b[s.i]; {
-		case c == '"':
-			s.i++
-			return s.b[start : s.i-1], escaped
-		case c == '\\':
-			escaped = true
-			s.i += 2
-		case c < 0x20:
-			s.fail("control character in a string")
-			return nil, false
-		default:
-			s.i++
-		}
-	}
-	s.fail("unterminated string")
-	return nil, false
+	return s
 }
 
 // str reads a string value.
 func (s *scanner) str() string {
-	raw, escaped := s.rawString()
-	if escaped { // rare: let encoding/json unescape the token, quotes included
-		var v string
-		if err := json.Unmarshal(s.b[s.i-len(raw)-2:s.i], &v); err != nil {
-			s.fail("bad string escape")
+	raw, plain := s.RawString()
+	if !plain && bytes.IndexByte(raw, '\\') >= 0 { // rare
+		v, err := jsonread.Unquote(raw)
+		if err != nil {
+			s.Fail("bad string escape")
 		}
 		return s.keep(v)
 	}
@@ -212,116 +83,20 @@ func (s *scanner) keep(v string) string {
 
 // rawNumber reads a number token.
 func (s *scanner) rawNumber() []byte {
-	s.peek()
-	start := s.i
-	for s.i < len(s.b) {
-		switch c := s.b[s.i]; {
-		case c >= '0' && c <= '9', c == '-', c == '+', c == '.', c == 'e', c == 'E':
-			s.i++
-			continue
-		}
-		break
-	}
-	if s.i == start {
-		s.fail("expected a number")
-	}
-	return s.b[start:s.i]
-}
-
-// literal reads true, false or null.
-func (s *scanner) literal() {
-	for _, lit := range []string{"true", "false", "null"} {
-		if bytes.HasPrefix(s.b[s.i:], []byte(lit)) {
-			s.i += len(lit)
-			return
-		}
-	}
-	s.fail("unexpected character %q", s.b[s.i])
-}
-
-// skip reads one value of any kind and returns its raw bytes. The arrays
-// and objects it is inside are kept on a stack of its own rather than the
-// goroutine's: the answer decides how deep they go, and a recursion per
-// level let a page of nested '[' overflow the stack, which kills the
-// process.
-func (s *scanner) skip() []byte {
-	start := s.i
-	var open []byte // the closing byte of each array and object open
-	for s.err == nil {
-		switch c := s.peek(); c {
-		case '{', '[':
-			s.i++
-			if !s.enter(len(open) + 1) {
-				break
-			}
-			end := byte(']')
-			if c == '{' {
-				end = '}'
-			}
-			if s.peek() == end {
-				s.i++
-				break
-			}
-			open = append(open, end)
-			if end == '}' {
-				s.member()
-			}
-			continue // the first element or member's value
-		case '"':
-			s.rawString()
-		case 't', 'f', 'n':
-			s.literal()
-		case 0:
-			s.fail("expected a value")
-		default:
-			s.rawNumber()
-		}
-		// After a value: close the arrays and objects that end here, up to
-		// the next element or member.
-	closing:
-		for s.err == nil && len(open) > 0 {
-			end := open[len(open)-1]
-			switch s.peek() {
-			case ',':
-				s.i++
-				if end == '}' {
-					s.member()
-				}
-				break closing
-			case end:
-				s.i++
-				open = open[:len(open)-1]
-			default:
-				if end == '}' {
-					s.fail("expected , or } in an object")
-				} else {
-					s.fail("expected , or ] in an array")
-				}
-			}
-		}
-		if len(open) == 0 {
-			break
-		}
-	}
-	return bytes.TrimSpace(s.b[start:s.i])
-}
-
-// member reads an object member's key and colon, up to its value.
-func (s *scanner) member() {
-	s.rawString()
-	s.expect(':')
+	tok, _ := s.Number()
+	return tok
 }
 
 // scalar reads a string or a number as its text; anything else is skipped
 // and reads as "".
 func (s *scanner) scalar() string {
-	switch c := s.peek(); {
+	switch c := s.Peek(); {
 	case c == '"':
 		return strings.TrimSpace(s.str())
 	case c == '-' || (c >= '0' && c <= '9'):
 		return s.keepBytes(s.rawNumber())
 	}
-	s.skip()
+	s.Skip()
 	return ""
 }
 
@@ -329,14 +104,14 @@ func (s *scanner) scalar() string {
 // and reads as absent.
 func (s *scanner) number() number {
 	var raw []byte
-	switch c := s.peek(); {
+	switch c := s.Peek(); {
 	case c == '"':
-		r, _ := s.rawString()
+		r, _ := s.RawString()
 		raw = bytes.TrimSpace(r)
 	case c == '-' || (c >= '0' && c <= '9'):
 		raw = s.rawNumber()
 	default:
-		s.skip()
+		s.Skip()
 		return number{}
 	}
 	return parseNumber(raw)
@@ -367,10 +142,10 @@ general:
 // bare id (string or number). Anything else reads as no entity.
 func (s *scanner) entity() entity {
 	var e entity
-	switch c := s.peek(); {
+	switch c := s.Peek(); {
 	case c == '{':
 		var oid string
-		s.object(func(key []byte) {
+		s.Object(func(key []byte) {
 			switch {
 			case bytes.EqualFold(key, []byte("id")):
 				e.ID = s.scalar()
@@ -379,7 +154,7 @@ func (s *scanner) entity() entity {
 			case bytes.EqualFold(key, []byte("name")):
 				e.Name = s.scalar()
 			default:
-				s.skip()
+				s.Skip()
 			}
 		})
 		if e.ID == "" {
@@ -388,7 +163,7 @@ func (s *scanner) entity() entity {
 	case c == '"' || c == '-' || (c >= '0' && c <= '9'):
 		e.ID = s.scalar()
 	default:
-		s.skip()
+		s.Skip()
 	}
 	return e
 }
@@ -402,8 +177,8 @@ func (s *scanner) devices() deviceList {
 			s.devs = append(s.devs, e)
 		}
 	}
-	if s.peek() == '[' {
-		s.array(func() { keep(s.entity()) })
+	if s.Peek() == '[' {
+		s.Array(func() { keep(s.entity()) })
 	} else {
 		keep(s.entity())
 	}
@@ -416,10 +191,10 @@ func (s *scanner) devices() deviceList {
 // stamp reads a timestamp: an ISO 8601 string or an epoch number (or a
 // numeric string). One that cannot be read keeps its raw text.
 func (s *scanner) stamp() stamp {
-	switch c := s.peek(); {
+	switch c := s.Peek(); {
 	case c == '"':
-		raw, escaped := s.rawString()
-		if !escaped {
+		raw, plain := s.RawString()
+		if plain {
 			if t, ok := parseISO(raw); ok {
 				return framed(t, raw, true)
 			}
@@ -435,7 +210,7 @@ func (s *scanner) stamp() stamp {
 		}
 		return stamp{raw: excerpt(raw, false)}
 	}
-	return stamp{raw: excerpt(s.skip(), false)}
+	return stamp{raw: excerpt(s.Skip(), false)}
 }
 
 // framed is the stamp of a time read, unless a frame's time field cannot
@@ -484,14 +259,14 @@ func describeJSON(b []byte) string {
 	switch b[0] {
 	case '{':
 		var keys []string
-		s := scanner{b: b}
-		s.object(func(key []byte) {
+		s := newScanner(b, false)
+		s.Object(func(key []byte) {
 			if len(keys) < 5 {
 				keys = append(keys, strconv.Quote(upstream.Quote(upstream.Shorten(string(key), 40))))
 			} else if len(keys) == 5 {
 				keys = append(keys, "…")
 			}
-			s.skip()
+			s.Skip()
 		})
 		if len(keys) == 0 {
 			return "an empty object {}"
@@ -509,15 +284,13 @@ func describeJSON(b []byte) string {
 
 // rows reads a top-level array, calling row for each element.
 func (s *scanner) rows(row func()) error {
-	if s.peek() != '[' {
-		if s.err == nil {
-			s.err = notRows(s.b[s.i:])
-		}
-		return s.err
+	if s.Peek() != '[' {
+		s.Stop(notRows(s.Rest()))
+		return s.Err()
 	}
-	s.array(row)
-	if s.err == nil && !s.atEnd() {
-		s.fail("data after the array")
+	s.Array(row)
+	if s.Err() == nil && !s.AtEnd() {
+		s.Fail("data after the array")
 	}
-	return s.err
+	return s.Err()
 }
