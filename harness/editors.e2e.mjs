@@ -347,12 +347,16 @@ const sortedJSON = (items) => items.map((item) => JSON.stringify(item)).sort();
  * Saves the editor panel as docs/img/<file>. With `menus`, the open menus too (they live in a
  * portal and may reach below the panel; the JSON below it is hidden meanwhile).
  */
-async function screenshot(page, file, menus = []) {
+/**
+ * Screenshots the editor (or `part` of it), with the open `menus` that overflow it. The page's
+ * model JSON is hidden while the menus are in the picture.
+ */
+async function screenshot(page, file, menus = [], part = undefined) {
   if (!TAKE_SCREENSHOTS) {
     return;
   }
   const target = path.join(SCREENSHOT_DIR, file);
-  const editor = page.getByTestId('harness-editor');
+  const editor = part ?? page.getByTestId('harness-editor');
   if (menus.length === 0) {
     // No focus ring in the picture.
     await page.evaluate(() => document.activeElement instanceof HTMLElement && document.activeElement.blur());
@@ -697,6 +701,85 @@ async function configEditorTest(page, url) {
     }
     await screenshot(page, 'config-editor.png');
   });
+
+  await test('config editor: OnApp TLS with a CA and a client certificate, Secure SOCKS proxy', async () => {
+    const ids = (await open(page, url, 'config')).ConfigEditor;
+    const tls = ids.onapp.tls;
+    const part = page.getByTestId(tls.section);
+    const pems = {
+      caCert: '-----BEGIN CERTIFICATE-----\nMIIBcompanyCA\n-----END CERTIFICATE-----\n',
+      clientCert: '-----BEGIN CERTIFICATE-----\nMIIBgrafana\n-----END CERTIFICATE-----\n',
+      clientKey: '-----BEGIN PRIVATE KEY-----\nMIIEgrafana\n-----END PRIVATE KEY-----\n',
+    };
+    await page.getByTestId(ids.onapp.url).fill('https://cp.internal.example.com');
+
+    // Collapsed: no switch until the part is opened.
+    if (await part.getByTestId(tls.withCACert).isVisible()) {
+      fail('the OnApp TLS part is open before it is expanded');
+    }
+    await part.getByRole('button', { name: 'Expand section TLS' }).click();
+    await toggle(page, tls.withCACert);
+    await page.getByTestId(tls.caCert).fill(pems.caCert);
+    await toggle(page, tls.clientAuth);
+    await page.getByTestId(tls.clientCert).fill(pems.clientCert);
+    await page.getByTestId(tls.clientKey).fill(pems.clientKey);
+    // Skipping verification warns, and off again the warning goes.
+    await toggle(page, tls.skipVerify);
+    await page.getByTestId(tls.skipVerifyWarning).waitFor({ timeout: WAIT_MS });
+    await toggle(page, tls.skipVerify);
+    await page.getByTestId(tls.skipVerifyWarning).waitFor({ state: 'detached', timeout: WAIT_MS });
+
+    await toggle(page, ids.secureSocksProxy);
+    await expectModelPart(
+      page,
+      {
+        jsonData: {
+          onappUrl: 'https://cp.internal.example.com',
+          onappTlsAuthWithCACert: true,
+          onappTlsAuth: true,
+          enableSecureSocksProxy: true,
+        },
+        secureJsonData: {
+          onappTlsCACert: pems.caCert,
+          onappTlsClientCert: pems.clientCert,
+          onappTlsClientKey: pems.clientKey,
+        },
+      },
+      'OnApp URL, CA certificate, client certificate and key, Secure SOCKS proxy on'
+    );
+    // The Pulse part stayed collapsed.
+    if (await page.getByTestId(ids.pulse.tls.withCACert).isVisible()) {
+      fail('the Pulse TLS part opened with the OnApp one');
+    }
+    await screenshot(page, 'config-editor-tls.png', [], page.getByTestId(ids.onapp.tls.section));
+  });
+}
+
+/** Flips the switch with this test id (or the one inside the element with it). */
+async function toggle(page, testId) {
+  const element = page.getByTestId(testId);
+  const target = (await element.getAttribute('role')) === 'switch' ? element : element.getByRole('switch');
+  const before = await target.isChecked();
+  // The switch's input is drawn over by its styled label, which takes the click.
+  await target.click({ force: true });
+  await waitFor(
+    `${testId} to flip`,
+    () => target.isChecked(),
+    (checked) => checked !== before
+  );
+}
+
+/** Waits until the settings' jsonData and secureJsonData are exactly these. */
+async function expectModelPart(page, expected, step) {
+  const read = async () => {
+    const { jsonData, secureJsonData } = await model(page);
+    return { jsonData, secureJsonData };
+  };
+  try {
+    await waitFor(step, read, (actual) => isDeepStrictEqual(actual, expected));
+  } catch (err) {
+    fail(`${step}: settings are not as expected.\nexpected:\n${show(expected)}\n${err.message}`);
+  }
 }
 
 async function variableEditorTest(page, url) {

@@ -6,7 +6,7 @@ import {
   DataSourceSettings,
   PluginType,
 } from '@grafana/data';
-import { DataSourceSrv, setBackendSrv, setDataSourceSrv } from '@grafana/runtime';
+import { config, DataSourceSrv, setBackendSrv, setDataSourceSrv } from '@grafana/runtime';
 
 import { DataSource } from '../src/datasource';
 import pluginJson from '../src/plugin.json';
@@ -121,9 +121,12 @@ class HarnessDataSourceSrv implements DataSourceSrv {
 
 /**
  * Sets @grafana/runtime's services as Grafana does before a plugin's editors render, and
- * constructs the plugin's real DataSource with the settings the server configured.
+ * constructs the plugin's real DataSource with the settings the server configured. The runtime
+ * config is a Grafana whose Secure SOCKS proxy (private data source connect) is on, so that the
+ * config editor offers it.
  */
 export function installServices(jsonData: ServiceStatsOptions) {
+  config.secureSocksDSProxyEnabled = true;
   const backendSrv = new HarnessBackendSrv();
   setBackendSrv(backendSrv);
   installTemplateSrv(TEMPLATE_VARIABLES);

@@ -1,3 +1,18 @@
+/** Test ids of one source's TLS part of the config editor. */
+function tlsIds<S extends string>(source: S) {
+  const prefix = `servicestats-config-${source}-tls` as const;
+  return {
+    section: prefix,
+    skipVerify: `${prefix}-skip-verify`,
+    skipVerifyWarning: `${prefix}-skip-verify-warning`,
+    withCACert: `${prefix}-with-ca-cert`,
+    caCert: `${prefix}-ca-cert`,
+    clientAuth: `${prefix}-client-auth`,
+    clientCert: `${prefix}-client-cert`,
+    clientKey: `${prefix}-client-key`,
+  } as const;
+}
+
 /** Test ids of the plugin's editors, for unit and end-to-end tests. */
 export const Selectors = {
   ConfigEditor: {
@@ -12,6 +27,7 @@ export const Selectors = {
       clientId: 'servicestats-config-ovh-client-id',
       clientSecret: 'servicestats-config-ovh-client-secret',
       tokenUrl: 'servicestats-config-ovh-token-url',
+      tls: tlsIds('ovh'),
     },
     onapp: {
       url: 'servicestats-config-onapp-url',
@@ -20,11 +36,14 @@ export const Selectors = {
       api: 'servicestats-config-onapp-api',
       timeZone: 'servicestats-config-onapp-time-zone',
       format: 'servicestats-config-onapp-format',
+      tls: tlsIds('onapp'),
     },
     pulse: {
       url: 'servicestats-config-pulse-url',
       token: 'servicestats-config-pulse-token',
+      tls: tlsIds('pulse'),
     },
+    secureSocksProxy: 'servicestats-config-secure-socks-proxy',
     advanced: {
       timeoutSeconds: 'servicestats-config-timeout-seconds',
       cacheTTLSeconds: 'servicestats-config-cache-ttl-seconds',

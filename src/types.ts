@@ -252,7 +252,33 @@ export interface ServiceStatsOptions extends DataSourceJsonData {
   ovhAlertingShare?: number;
   /** Size cap of one upstream answer, in bytes (default 64 MiB). */
   maxResponseBytes?: number;
+
+  // TLS per source (OVHcloud for a custom base URL only); the PEMs are in ServiceStatsSecureJsonData.
+  /** Accept any certificate from the OVHcloud custom URL (testing only). */
+  ovhTlsSkipVerify?: boolean;
+  /** Verify the OVHcloud custom URL's certificate with `ovhTlsCACert` (instead of the system's CAs). */
+  ovhTlsAuthWithCACert?: boolean;
+  /** Present `ovhTlsClientCert` and `ovhTlsClientKey` to the OVHcloud custom URL. */
+  ovhTlsAuth?: boolean;
+  /** Accept any certificate from the OnApp control panel (testing only). */
+  onappTlsSkipVerify?: boolean;
+  /** Verify the OnApp control panel's certificate with `onappTlsCACert`. */
+  onappTlsAuthWithCACert?: boolean;
+  /** Present `onappTlsClientCert` and `onappTlsClientKey` to the OnApp control panel. */
+  onappTlsAuth?: boolean;
+  /** Accept any certificate from the Pulse server (testing only). */
+  pulseTlsSkipVerify?: boolean;
+  /** Verify the Pulse server's certificate with `pulseTlsCACert`. */
+  pulseTlsAuthWithCACert?: boolean;
+  /** Present `pulseTlsClientCert` and `pulseTlsClientKey` to the Pulse server. */
+  pulseTlsAuth?: boolean;
+
+  /** Reach every source through Grafana's Secure SOCKS proxy (private data source connect); the SDK's key. */
+  enableSecureSocksProxy?: boolean;
 }
+
+/** The sources with TLS settings of their own: the `<source>` prefix of the TLS keys. */
+export type TlsSource = 'ovh' | 'onapp' | 'pulse';
 
 /** The data source's `secureJsonData` (write-only; Grafana sends back `secureJsonFields`). */
 export interface ServiceStatsSecureJsonData {
@@ -261,4 +287,16 @@ export interface ServiceStatsSecureJsonData {
   ovhClientSecret?: string;
   onappApiKey?: string;
   pulseToken?: string;
+  /** PEM of the CA that signs the OVHcloud custom URL's certificate (with `ovhTlsAuthWithCACert`). */
+  ovhTlsCACert?: string;
+  /** PEM of the client certificate presented to the OVHcloud custom URL (with `ovhTlsAuth`). */
+  ovhTlsClientCert?: string;
+  /** PEM of the client certificate's private key (with `ovhTlsAuth`). */
+  ovhTlsClientKey?: string;
+  onappTlsCACert?: string;
+  onappTlsClientCert?: string;
+  onappTlsClientKey?: string;
+  pulseTlsCACert?: string;
+  pulseTlsClientCert?: string;
+  pulseTlsClientKey?: string;
 }

@@ -1,11 +1,13 @@
-import { screen } from '@testing-library/react';
+import { config } from '@grafana/runtime';
+import { screen, within } from '@testing-library/react';
 
 import { Selectors } from '../selectors';
 import { pickOption } from '../test/fakes';
 import { renderControlled } from '../test/render';
-import { ServiceStatsOptions, ServiceStatsSecureJsonData } from '../types';
+import { ServiceStatsOptions, ServiceStatsSecureJsonData, TlsSource } from '../types';
 import { ConfigEditor } from './ConfigEditor';
 import { SecretKey, Settings } from './config/settings';
+import { tlsKeys } from './config/TlsSettings';
 
 const ids = Selectors.ConfigEditor;
 
@@ -224,5 +226,180 @@ describe('ConfigEditor — advanced', () => {
     renderEditor(settings({ ovhAlertingShare: 0.3 }));
 
     expect(screen.getByTestId(ids.advanced.ovhAlertingShare)).toHaveValue('0.3');
+  });
+});
+
+const CA_PEM = '-----BEGIN CERTIFICATE-----\nMIIBcompanyCA\n-----END CERTIFICATE-----\n';
+const CLIENT_PEM = '-----BEGIN CERTIFICATE-----\nMIIBclient\n-----END CERTIFICATE-----\n';
+const KEY_PEM = '-----BEGIN PRIVATE KEY-----\nMIIEkey\n-----END PRIVATE KEY-----\n';
+
+/** The base settings under which each source's TLS part is shown (OVHcloud: a custom URL). */
+const TLS_BASE: Record<TlsSource, ServiceStatsOptions> = {
+  ovh: { ovhEndpoint: 'https://ovh-proxy.example.com/1.0' },
+  onapp: { onappUrl: 'https://cp.example.com' },
+  pulse: { pulseUrl: 'https://pulse.example.com' },
+};
+
+const TLS_SOURCES: TlsSource[] = ['ovh', 'onapp', 'pulse'];
+
+/** The TLS part of one source's section. */
+function tlsPart(source: TlsSource) {
+  return within(screen.getByTestId(ids[source].tls.section));
+}
+
+async function pastePem(user: ReturnType<typeof renderEditor>['user'], testId: string, pem: string) {
+  await user.click(screen.getByTestId(testId));
+  await user.paste(pem);
+}
+
+describe('ConfigEditor — TLS', () => {
+  it.each(TLS_SOURCES)(
+    '%s: is collapsed until opened, and shows each PEM field only with its switch',
+    async (source) => {
+      const { user, jsonData, secrets } = renderEditor(settings(TLS_BASE[source]));
+      const tls = ids[source].tls;
+      const keys = tlsKeys(source);
+
+      expect(screen.queryByTestId(tls.skipVerify)).not.toBeInTheDocument();
+      await user.click(tlsPart(source).getByRole('button', { name: 'Expand section TLS' }));
+
+      // Every switch off: no PEM field, no warning.
+      for (const testId of [tls.caCert, tls.clientCert, tls.clientKey, tls.skipVerifyWarning]) {
+        expect(screen.queryByTestId(testId)).not.toBeInTheDocument();
+      }
+
+      await user.click(tlsPart(source).getByLabelText(/^With CA certificate/));
+      expect(screen.queryByTestId(tls.clientCert)).not.toBeInTheDocument();
+      await pastePem(user, tls.caCert, CA_PEM);
+
+      await user.click(tlsPart(source).getByLabelText(/^TLS client authentication/));
+      await pastePem(user, tls.clientCert, CLIENT_PEM);
+      await pastePem(user, tls.clientKey, KEY_PEM);
+
+      expect(jsonData()).toEqual({ ...TLS_BASE[source], [keys.withCACert]: true, [keys.clientAuth]: true });
+      expect(secrets()).toEqual({ [keys.caCert]: CA_PEM, [keys.clientCert]: CLIENT_PEM, [keys.clientKey]: KEY_PEM });
+
+      // Off again: the fields go and the switch's key is removed (off is the default).
+      await user.click(tlsPart(source).getByLabelText(/^TLS client authentication/));
+      expect(screen.queryByTestId(tls.clientCert)).not.toBeInTheDocument();
+      expect(screen.queryByTestId(tls.clientKey)).not.toBeInTheDocument();
+      expect(screen.getByTestId(tls.caCert)).toBeInTheDocument();
+      expect(jsonData()).toEqual({ ...TLS_BASE[source], [keys.withCACert]: true });
+    }
+  );
+
+  it.each(TLS_SOURCES)('%s: warns while certificate verification is skipped', async (source) => {
+    const { user, jsonData } = renderEditor(settings(TLS_BASE[source]));
+    const tls = ids[source].tls;
+    const keys = tlsKeys(source);
+
+    await user.click(tlsPart(source).getByRole('button', { name: 'Expand section TLS' }));
+    await user.click(tlsPart(source).getByLabelText(/^Skip TLS certificate verification/));
+
+    expect(jsonData()).toEqual({ ...TLS_BASE[source], [keys.skipVerify]: true });
+    expect(screen.getByTestId(tls.skipVerifyWarning)).toHaveTextContent('Certificate verification is off');
+
+    await user.click(tlsPart(source).getByLabelText(/^Skip TLS certificate verification/));
+    expect(screen.queryByTestId(tls.skipVerifyWarning)).not.toBeInTheDocument();
+    expect(jsonData()).toEqual(TLS_BASE[source]);
+  });
+
+  it('keeps each source to its own TLS keys', async () => {
+    const { user, jsonData, secrets } = renderEditor(settings({ ...TLS_BASE.onapp, ...TLS_BASE.pulse }));
+
+    await user.click(tlsPart('pulse').getByRole('button', { name: 'Expand section TLS' }));
+    await user.click(tlsPart('pulse').getByLabelText(/^With CA certificate/));
+    await pastePem(user, ids.pulse.tls.caCert, CA_PEM);
+
+    expect(jsonData()).toEqual({ ...TLS_BASE.onapp, ...TLS_BASE.pulse, pulseTlsAuthWithCACert: true });
+    expect(secrets()).toEqual({ pulseTlsCACert: CA_PEM });
+    expect(screen.queryByTestId(ids.onapp.tls.caCert)).not.toBeInTheDocument();
+  });
+
+  it('is open when a switch is on, showing the saved PEMs as configured', () => {
+    renderEditor(
+      settings(
+        { onappTlsAuthWithCACert: true, onappTlsAuth: true },
+        { onappTlsCACert: true, onappTlsClientCert: true, onappTlsClientKey: true }
+      )
+    );
+
+    for (const testId of [ids.onapp.tls.caCert, ids.onapp.tls.clientCert, ids.onapp.tls.clientKey]) {
+      expect(screen.getByTestId(testId)).toHaveValue('configured');
+    }
+    expect(tlsPart('onapp').getByLabelText(/^With CA certificate/)).toBeChecked();
+    expect(tlsPart('onapp').getByLabelText(/^Skip TLS certificate verification/)).not.toBeChecked();
+    // Pulse has nothing on: its TLS part stays collapsed.
+    expect(screen.queryByTestId(ids.pulse.tls.withCACert)).not.toBeInTheDocument();
+  });
+
+  it.each(
+    TLS_SOURCES.flatMap((source) => {
+      const keys = tlsKeys(source);
+      const on = { ...TLS_BASE[source], [keys.withCACert]: true, [keys.clientAuth]: true };
+      return [keys.caCert, keys.clientCert, keys.clientKey].map((secret) => ({ secret, jsonData: on }));
+    })
+  )('resetting $secret forgets it', async ({ secret, jsonData }) => {
+    const { user, last } = renderEditor(settings(jsonData, { [secret]: true }));
+
+    await user.click(screen.getByRole('button', { name: 'Reset' }));
+
+    expect(last()?.secureJsonFields).toEqual({ [secret]: false });
+    expect(last()?.secureJsonData).toEqual({ [secret]: '' });
+    expect(last()?.jsonData).toEqual(jsonData);
+  });
+
+  it('offers OVHcloud TLS settings for a custom URL only, and turns them off for a named endpoint', async () => {
+    const { user, jsonData } = renderEditor(
+      settings({ ovhEndpoint: 'https://ovh-proxy.example.com/1.0', ovhTlsAuthWithCACert: true, ovhTlsSkipVerify: true })
+    );
+    expect(screen.getByTestId(ids.ovh.tls.caCert)).toBeInTheDocument();
+
+    await pickOption(user, /^Endpoint/, 'ovh-ca');
+
+    expect(screen.queryByTestId(ids.ovh.tls.section)).not.toBeInTheDocument();
+    expect(jsonData()).toEqual({ ovhEndpoint: 'ovh-ca' });
+  });
+
+  it('shows no OVHcloud TLS part for a named endpoint', () => {
+    renderEditor(settings({ ovhEndpoint: 'ovh-eu' }));
+
+    expect(screen.queryByTestId(ids.ovh.tls.section)).not.toBeInTheDocument();
+    expect(screen.getByTestId(ids.onapp.tls.section)).toBeInTheDocument();
+    expect(screen.getByTestId(ids.pulse.tls.section)).toBeInTheDocument();
+  });
+});
+
+describe('ConfigEditor — Secure SOCKS proxy', () => {
+  const enabled = config.secureSocksDSProxyEnabled;
+  afterEach(() => {
+    config.secureSocksDSProxyEnabled = enabled;
+  });
+
+  it('is hidden while Grafana does not enable the feature', () => {
+    config.secureSocksDSProxyEnabled = false;
+    renderEditor(settings());
+
+    expect(screen.queryByTestId(ids.secureSocksProxy)).not.toBeInTheDocument();
+  });
+
+  it('sets enableSecureSocksProxy when Grafana enables the feature', async () => {
+    config.secureSocksDSProxyEnabled = true;
+    const { user, jsonData } = renderEditor(settings({ pulseUrl: 'https://pulse.example.com' }));
+    const proxy = within(screen.getByTestId(ids.secureSocksProxy)).getByRole('switch');
+    expect(proxy).not.toBeChecked();
+
+    await user.click(proxy);
+    expect(jsonData()).toEqual({ pulseUrl: 'https://pulse.example.com', enableSecureSocksProxy: true });
+
+    await user.click(proxy);
+    expect(jsonData()).toEqual({ pulseUrl: 'https://pulse.example.com', enableSecureSocksProxy: false });
+  });
+
+  it('shows a provisioned proxy setting as on', () => {
+    config.secureSocksDSProxyEnabled = true;
+    renderEditor(settings({ enableSecureSocksProxy: true }));
+
+    expect(within(screen.getByTestId(ids.secureSocksProxy)).getByRole('switch')).toBeChecked();
   });
 });

@@ -1,8 +1,10 @@
 import { DataSourcePluginOptionsEditorProps } from '@grafana/data';
 import { DataSourceDescription } from '@grafana/plugin-ui';
-import { Divider, Text } from '@grafana/ui';
+import { config } from '@grafana/runtime';
+import { Divider, SecureSocksProxySettings, Text } from '@grafana/ui';
 import React from 'react';
 
+import { Selectors } from '../selectors';
 import { ServiceStatsOptions, ServiceStatsSecureJsonData } from '../types';
 import { AdvancedSettings } from './config/AdvancedSettings';
 import { OnAppSettings } from './config/OnAppSettings';
@@ -13,7 +15,10 @@ export const DOCS_LINK = 'https://github.com/opsdeck/servicestats#configure';
 
 type Props = DataSourcePluginOptionsEditorProps<ServiceStatsOptions, ServiceStatsSecureJsonData>;
 
-/** One section per upstream source (each optional), then the shared tuning. */
+/**
+ * One section per upstream source (each optional), the Secure SOCKS proxy when Grafana offers it
+ * (private data source connect, for every source), then the shared tuning.
+ */
 export function ConfigEditor({ options, onOptionsChange }: Props) {
   const sectionProps = { options, onOptionsChange };
   return (
@@ -30,6 +35,14 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
       <Divider />
       <PulseSettings {...sectionProps} />
       <Divider />
+      {config.secureSocksDSProxyEnabled && (
+        <>
+          <div data-testid={Selectors.ConfigEditor.secureSocksProxy}>
+            <SecureSocksProxySettings options={options} onOptionsChange={onOptionsChange} />
+          </div>
+          <Divider />
+        </>
+      )}
       <AdvancedSettings {...sectionProps} />
     </>
   );

@@ -8,6 +8,7 @@ import { OnAppApi, OnAppFormat } from '../../types';
 import { SecretField } from './SecretField';
 import { SectionProps, withJsonData } from './settings';
 import { TextField } from './TextField';
+import { TlsSettings } from './TlsSettings';
 
 const ids = Selectors.ConfigEditor.onapp;
 
@@ -21,7 +22,7 @@ const FORMAT_OPTIONS: Array<SelectableValue<OnAppFormat>> = [
   { value: 'xml', label: 'XML' },
 ];
 
-/** CDN bandwidth — OnApp: control panel URL, user, API key, API flavour and time zone. */
+/** CDN bandwidth — OnApp: control panel URL, user, API key, API flavour, time zone and TLS. */
 export function OnAppSettings(props: SectionProps) {
   const { options, onOptionsChange } = props;
   return (
@@ -72,6 +73,7 @@ export function OnAppSettings(props: SectionProps) {
         placeholder="UTC"
         testId={ids.timeZone}
       />
+      <TlsSettings {...props} source="onapp" server="the OnApp control panel" />
     </ConfigSection>
   );
 }

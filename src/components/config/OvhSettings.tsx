@@ -9,6 +9,7 @@ import { whenSelected } from '../selectValues';
 import { SecretField } from './SecretField';
 import { INPUT_WIDTH, SectionProps, withJsonData } from './settings';
 import { TextField } from './TextField';
+import { TlsSettings, tlsSwitchesOff } from './TlsSettings';
 
 const ids = Selectors.ConfigEditor.ovh;
 
@@ -39,7 +40,7 @@ function createTokenUrl(endpoint: OvhEndpointName): string {
   return `${OVH_ENDPOINTS[endpoint].replace(/\/1\.0$/, '')}/createToken/?GET=/telephony/*`;
 }
 
-/** Telephony QoS — OVHcloud: endpoint, authentication method and its credentials. */
+/** Telephony QoS — OVHcloud: endpoint, authentication method and its credentials, TLS for a custom URL. */
 export function OvhSettings(props: SectionProps) {
   const { options, onOptionsChange } = props;
   const endpoint = options.jsonData.ovhEndpoint ?? '';
@@ -56,8 +57,9 @@ export function OvhSettings(props: SectionProps) {
       return;
     }
     setCustomPicked(false);
-    // The token URL is for a custom URL only; the OVHcloud endpoints have their official one.
-    onOptionsChange(withJsonData(options, { ovhEndpoint: value, ovhTokenUrl: undefined }));
+    // The token URL and TLS settings are for a custom URL only; the OVHcloud endpoints have their
+    // official token URL and public certificates.
+    onOptionsChange(withJsonData(options, { ovhEndpoint: value, ovhTokenUrl: undefined, ...tlsSwitchesOff('ovh') }));
   };
 
   return (
@@ -123,6 +125,8 @@ export function OvhSettings(props: SectionProps) {
       )}
 
       {authMethod === 'keys' ? <KeysFields {...props} /> : <OAuth2Fields {...props} showTokenUrl={isCustom} />}
+
+      {isCustom && <TlsSettings {...props} source="ovh" server="the custom URL" />}
     </ConfigSection>
   );
 }

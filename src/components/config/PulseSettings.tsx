@@ -5,10 +5,11 @@ import { Selectors } from '../../selectors';
 import { SecretField } from './SecretField';
 import { SectionProps } from './settings';
 import { TextField } from './TextField';
+import { TlsSettings } from './TlsSettings';
 
 const ids = Selectors.ConfigEditor.pulse;
 
-/** Usage — Pulse: API URL and token. */
+/** Usage — Pulse: API URL, token and TLS. */
 export function PulseSettings(props: SectionProps) {
   return (
     <ConfigSection
@@ -17,6 +18,7 @@ export function PulseSettings(props: SectionProps) {
     >
       <TextField {...props} setting="pulseUrl" label="URL" placeholder="https://pulse.example.com" testId={ids.url} />
       <SecretField {...props} secret="pulseToken" label="Token" testId={ids.token} />
+      <TlsSettings {...props} source="pulse" server="the Pulse server" />
     </ConfigSection>
   );
 }
