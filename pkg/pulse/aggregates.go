@@ -1,14 +1,17 @@
 package pulse
 
 import (
-	"cmp"
+	"bytes"
+	"container/heap"
 	"fmt"
+	"hash/maphash"
 	"math"
 	"slices"
 
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
 	"github.com/opsdeck/servicestats/pkg/models"
+	"github.com/opsdeck/servicestats/pkg/upstream"
 )
 
 // aggregateSpec describes one of Pulse's aggregate reports and its
@@ -69,46 +72,116 @@ func (s aggregateSpec) row(w *wireAggregate) aggRow {
 	return r
 }
 
+// ranks reports whether row a comes before row b: the larger number first
+// (absent numbers last), ties by id.
+func ranks(a, b aggRow) bool {
+	switch {
+	case a.v.ok != b.v.ok:
+		return a.v.ok
+	case a.v.v != b.v.v:
+		return a.v.v > b.v.v
+	}
+	return a.id < b.id
+}
+
 // rank orders the rows by number, largest first (absent numbers last), ties
 // by id, and drops repeated ids: two rows with one label set would make two
 // alert instances fight over one identity. It returns how many were dropped.
 func rank(rows []aggRow) ([]aggRow, int) {
-	seen := make(map[string]bool, len(rows))
-	kept := rows[:0]
-	for _, r := range rows {
-		if !seen[r.id] {
-			seen[r.id] = true
-			kept = append(kept, r)
-		}
+	r := newRanking(0)
+	for _, row := range rows {
+		r.add(row)
 	}
-	slices.SortFunc(kept, func(a, b aggRow) int {
-		switch {
-		case a.v.ok != b.v.ok:
-			if a.v.ok {
-				return -1
-			}
-			return 1
-		case a.v.v != b.v.v:
-			return cmp.Compare(b.v.v, a.v.v)
+	return r.sorted(), r.repeated
+}
+
+// ranking keeps, while the rows are read, what the frame shows: the first
+// row of each id, and of those the topN that rank first (all when topN is
+// 0). With topN it holds topN rows and a hash of each id seen, whatever
+// the answer's length: sorting every row of a 50 MB answer to keep ten
+// made the process ten times the answer's size.
+type ranking struct {
+	topN     int
+	seed     maphash.Seed
+	seen     map[uint64]struct{} // the ids' hashes: 64 bits make a collision among a million ids a chance in 10^7
+	rows     []aggRow            // every row kept; with topN, a heap whose root ranks last
+	distinct int                 // the distinct ids read
+	repeated int                 // the rows dropped for an id already read
+}
+
+func newRanking(topN int) *ranking {
+	return &ranking{topN: topN, seed: maphash.MakeSeed(), seen: map[uint64]struct{}{}}
+}
+
+// add reads one row, in the answer's order.
+func (r *ranking) add(row aggRow) {
+	h := maphash.String(r.seed, row.id)
+	if _, dup := r.seen[h]; dup {
+		r.repeated++
+		return
+	}
+	r.seen[h] = struct{}{}
+	r.distinct++
+	switch {
+	case r.topN == 0:
+		r.rows = append(r.rows, row)
+	case len(r.rows) < r.topN:
+		heap.Push((*lastFirst)(&r.rows), row)
+	case ranks(row, r.rows[0]):
+		r.rows[0] = row
+		heap.Fix((*lastFirst)(&r.rows), 0)
+	}
+}
+
+// sorted is the rows kept, in rank order.
+func (r *ranking) sorted() []aggRow {
+	slices.SortFunc(r.rows, func(a, b aggRow) int {
+		if ranks(a, b) {
+			return -1
 		}
-		return cmp.Compare(a.id, b.id)
+		if ranks(b, a) {
+			return 1
+		}
+		return 0
 	})
-	return kept, len(rows) - len(kept)
+	return r.rows
+}
+
+// lastFirst is a heap of rows whose root is the one that ranks last.
+type lastFirst []aggRow
+
+func (h lastFirst) Len() int           { return len(h) }
+func (h lastFirst) Less(i, j int) bool { return ranks(h[j], h[i]) }
+func (h lastFirst) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *lastFirst) Push(x any)        { *h = append(*h, x.(aggRow)) }
+func (h *lastFirst) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 // aggregateFrame builds the numeric-long frame of an aggregate, keeping the
 // topN largest rows when topN > 0.
 func aggregateFrame(report string, s aggregateSpec, rows []aggRow, topN int) *data.Frame {
-	rows, repeated := rank(rows)
-	var notices []data.Notice
-	if repeated > 0 {
-		notices = append(notices, data.Notice{Severity: data.NoticeSeverityWarning, Text: fmt.Sprintf(
-			"Pulse listed %d %s more than once; the first value of each is shown", repeated, s.count)})
+	r := newRanking(topN)
+	for _, row := range rows {
+		r.add(row)
 	}
-	if topN > 0 && len(rows) > topN {
+	return r.frame(report, s)
+}
+
+// frame builds the numeric-long frame of the rows kept.
+func (r *ranking) frame(report string, s aggregateSpec) *data.Frame {
+	rows := r.sorted()
+	var notices []data.Notice
+	if r.repeated > 0 {
+		notices = append(notices, data.Notice{Severity: data.NoticeSeverityWarning, Text: fmt.Sprintf(
+			"Pulse listed %d %s more than once; the first value of each is shown", r.repeated, s.count)})
+	}
+	if r.topN > 0 && r.distinct > r.topN {
 		notices = append(notices, data.Notice{Severity: data.NoticeSeverityInfo, Text: fmt.Sprintf(
-			"showing the top %d of %d %s (topN)", topN, len(rows), s.count)})
-		rows = rows[:topN]
+			"showing the top %d of %d %s (topN)", r.topN, r.distinct, s.count)})
 	}
 
 	ids := make([]string, len(rows))
@@ -125,6 +198,58 @@ func aggregateFrame(report string, s aggregateSpec, rows []aggRow, topN int) *da
 	f.Fields = append(f.Fields, value)
 	f.Meta = &data.FrameMeta{Type: data.FrameTypeNumericLong, TypeVersion: data.FrameTypeVersion{0, 1}, Notices: notices}
 	return f
+}
+
+// decodeAggregates returns the decoder of an aggregate report's pages:
+// each row read straight from the scanner's tokens into an aggRow.
+func decodeAggregates(c *upstream.Client, spec aggregateSpec) decoder[[]aggRow] {
+	return func(resp *upstream.Response) ([]aggRow, int, error) {
+		if err := c.CheckJSON(resp); err != nil {
+			return nil, 0, err
+		}
+		s := newScanner(resp.Body, false)
+		var rows []aggRow
+		var w wireAggregate
+		if err := s.rows(func() { rows = append(rows, spec.row(s.aggregateRow(&w))) }); err != nil {
+			return nil, 0, c.DecodeError(resp, err)
+		}
+		return rows, len(rows), nil
+	}
+}
+
+// aggregateRow reads one row of an aggregate report. Keys are matched in
+// any case, and the last of a repeated key wins, as encoding/json matches
+// them; null is a row of nothing, and anything but an object an error.
+func (s *scanner) aggregateRow(w *wireAggregate) *wireAggregate {
+	*w = wireAggregate{}
+	if s.Null() {
+		return w
+	}
+	if s.Peek() != '{' {
+		if raw := s.Skip(); s.Err() == nil { // a bad or too deep value says so first, as encoding/json does
+			s.Fail("expected a row object, found %s", describeJSON(raw))
+		}
+		return w
+	}
+	s.Object(func(key []byte) {
+		switch {
+		case bytes.EqualFold(key, []byte("entreprise")):
+			w.Entreprise = s.entity()
+		case bytes.EqualFold(key, []byte("enterprise")):
+			w.Enterprise = s.entity()
+		case bytes.EqualFold(key, []byte("device")):
+			w.Device = s.devices()
+		case bytes.EqualFold(key, []byte("route")):
+			w.Route = scalar(s.scalar())
+		case bytes.EqualFold(key, []byte("totalRequests")):
+			w.TotalRequests = s.number()
+		case bytes.EqualFold(key, []byte("averageComplexity")):
+			w.AverageComplexity = s.number()
+		default:
+			s.Skip()
+		}
+	})
+	return w
 }
 
 // valueField is the number column: whole counts as int64, the average

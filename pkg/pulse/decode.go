@@ -16,9 +16,9 @@ package pulse
 // Unknown fields are ignored. A field of an unexpected type reads as absent
 // rather than failing the page: one odd row must not hide the others.
 //
-// The logs are read by the scanner of scan.go, straight into columns; the
-// small aggregate answers go through encoding/json, whose calls of the
-// UnmarshalJSON methods below reach the same readers.
+// The logs and the aggregates are read by the scanner of scan.go, straight
+// into their columns and rows; the UnmarshalJSON methods below reach the
+// same readers for encoding/json.
 
 import (
 	"bytes"
@@ -221,7 +221,7 @@ func (s *scanner) logRow() wireLog {
 }
 
 // wireAggregate is one row of /stats/requests, /stats/complexity,
-// /stats/devices or /stats/routes (encoding/json matches keys in any case).
+// /stats/devices or /stats/routes, as aggregateRow reads it.
 type wireAggregate struct {
 	Entreprise        entity     `json:"entreprise"`
 	Enterprise        entity     `json:"enterprise"`

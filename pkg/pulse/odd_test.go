@@ -207,7 +207,7 @@ func FuzzLogPage(f *testing.F) {
 				}
 			}
 		}
-		if _, _, err := jsonRows[wireAggregate](src.reports)(resp); err != nil {
+		if _, _, err := decodeAggregates(src.reports, aggregateSpecs[models.UsageReportRequests])(resp); err != nil {
 			if msg := err.Error(); !utf8.ValidString(msg) || len(msg) > 2048 {
 				t.Fatalf("aggregate: %d bytes: %.200q", len(msg), msg)
 			}

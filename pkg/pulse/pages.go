@@ -1,7 +1,6 @@
 package pulse
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/opsdeck/servicestats/pkg/internal/jsonread"
 	"github.com/opsdeck/servicestats/pkg/upstream"
 )
 
@@ -131,30 +129,6 @@ func startPage[T any](ctx context.Context, r *pageRequest, page int, decode deco
 		ch <- res
 	}()
 	return ch
-}
-
-// jsonRows decodes an answer that is a JSON array of T. The slice grows with
-// the answer: aggregates hold a few rows, and a slice pre-sized to the page
-// limit (500 rows of over 100 bytes) was most of a small query's allocations.
-func jsonRows[T any](c *upstream.Client) decoder[[]T] {
-	return func(resp *upstream.Response) ([]T, int, error) {
-		if err := c.CheckJSON(resp); err != nil {
-			return nil, 0, err
-		}
-		// encoding/json reads null as an empty slice: a page of no rows,
-		// and an alert rule would see "no data" where Pulse is broken.
-		if body := bytes.TrimSpace(resp.Body); len(body) == 0 || body[0] != '[' {
-			return nil, 0, c.DecodeError(resp, notRows(body))
-		}
-		var rows []T
-		if err := c.DecodeJSON(resp, &rows); err != nil {
-			if deep := jsonread.CheckDepth(resp.Body); deep != nil { // encoding/json's words for it say little
-				return nil, 0, c.DecodeError(resp, deep)
-			}
-			return nil, 0, err
-		}
-		return rows, len(rows), nil
-	}
 }
 
 // overfull is the error for a page longer than the limit asked for: Pulse

@@ -179,11 +179,12 @@ func (s *Source) seriesReport(ctx context.Context, m *models.UsageQuery, f filte
 
 func (s *Source) aggregateReport(ctx context.Context, m *models.UsageQuery, f filter) (data.Frames, error) {
 	spec := aggregateSpecs[m.Report]
-	rows, req, sum, err := s.readAggregate(ctx, spec, f, m.Limit, "table")
+	ranked := newRanking(m.TopN)
+	req, sum, err := s.readAggregateInto(ctx, spec, f, m.Limit, "table", ranked.add)
 	if err != nil {
 		return nil, err
 	}
-	frame := aggregateFrame(m.Report, spec, rows, m.TopN)
+	frame := ranked.frame(m.Report, spec)
 	if n := cutNotice(sum); n != nil {
 		frame.Meta.Notices = append(frame.Meta.Notices, *n)
 	}
@@ -193,16 +194,23 @@ func (s *Source) aggregateReport(ctx context.Context, m *models.UsageQuery, f fi
 
 // readAggregate reads every page of an aggregate report (one in practice).
 func (s *Source) readAggregate(ctx context.Context, spec aggregateSpec, f filter, limit int, partial string) ([]aggRow, *pageRequest, pageSummary, error) {
+	var rows []aggRow
+	req, sum, err := s.readAggregateInto(ctx, spec, f, limit, partial, func(r aggRow) { rows = append(rows, r) })
+	return rows, req, sum, err
+}
+
+// readAggregateInto reads every page of an aggregate report, handing each
+// row to add in the answer's order.
+func (s *Source) readAggregateInto(ctx context.Context, spec aggregateSpec, f filter, limit int, partial string, add func(aggRow)) (*pageRequest, pageSummary, error) {
 	req := &pageRequest{client: s.reports, path: spec.path, params: f.params(), limit: limit,
 		maxPages: s.maxPages, inFlight: s.inFlight, what: "the " + strings.TrimPrefix(spec.path, "/stats/") + " report", partial: partial,
 		from: f.from, to: f.to}
-	var rows []aggRow
-	sum, err := readPages(ctx, req, jsonRows[wireAggregate](s.reports), func(_ int, page []wireAggregate) {
-		for i := range page {
-			rows = append(rows, spec.row(&page[i]))
+	sum, err := readPages(ctx, req, decodeAggregates(s.reports, spec), func(_ int, page []aggRow) {
+		for _, r := range page {
+			add(r)
 		}
 	})
-	return rows, req, sum, err
+	return req, sum, err
 }
 
 // cutNotice says that maxPages stopped the read, when it did.

@@ -272,6 +272,8 @@ func describeJSON(b []byte) string {
 			return "an empty object {}"
 		}
 		return "an object with the keys " + strings.Join(keys, ", ")
+	case '[':
+		return "an array"
 	case '"':
 		return "a string"
 	case 'n':

@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math/rand/v2"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/opsdeck/servicestats/pkg/internal/jsonread"
+	"github.com/opsdeck/servicestats/pkg/models"
 	"github.com/opsdeck/servicestats/pkg/upstream"
 )
 
@@ -88,7 +92,7 @@ func TestLogPageDeepNesting(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "nests deeper than 10,000 levels: not an answer this API sends") {
 			t.Errorf("%.20s…: %v", doc, err)
 		}
-		_, _, err = jsonRows[wireAggregate](src.reports)(resp)
+		_, _, err = decodeAggregates(src.reports, aggregateSpecs[models.UsageReportRequests])(resp)
 		if err == nil || !strings.Contains(err.Error(), "nests deeper than 10,000 levels") {
 			t.Errorf("aggregate %.20s…: %v", doc, err)
 		}
@@ -128,5 +132,60 @@ func TestRowsRefuseTrailingNUL(t *testing.T) {
 	s := newScanner([]byte("[]\x00"), false)
 	if err := s.rows(func() { s.Skip() }); err == nil || !strings.Contains(err.Error(), "data after the array") {
 		t.Fatalf("error %v", err)
+	}
+}
+
+// TestAggregateRows: the streaming aggregate reader reads what encoding/json
+// read: keys in any case, the last of a repeated key, null as an empty row;
+// a row that is not an object is an error naming what it is.
+func TestAggregateRows(t *testing.T) {
+	src := newTestSource(t, "http://pulse.example")
+	read := func(report, body string) ([]aggRow, error) {
+		resp := &upstream.Response{Status: 200, Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(body)}
+		rows, _, err := decodeAggregates(src.reports, aggregateSpecs[report])(resp)
+		return rows, err
+	}
+	rows, err := read(models.UsageReportRequests, `[{"ENTREPRISE":{"id":"e1","name":"One"},"totalrequests":"12"},null,{"enterprise":"e2","totalRequests":1,"totalRequests":2},{"entreprise":{},"enterprise":{"_id":"e3"}}]`)
+	want := []aggRow{{id: "e1", name: "One", v: number{12, true}}, {}, {id: "e2", v: number{2, true}}, {id: "e3"}}
+	if err != nil || !slices.Equal(rows, want) {
+		t.Errorf("requests: %+v %v, want %+v", rows, err, want)
+	}
+	rows, err = read(models.UsageReportDevices, `[{"device":[{"id":"d1"},{"id":"d2"}],"totalRequests":3},{"device":"d3","totalRequests":null}]`)
+	want = []aggRow{{id: "d1", v: number{3, true}}, {id: "d3"}}
+	if err != nil || !slices.Equal(rows, want) {
+		t.Errorf("devices: %+v %v, want %+v", rows, err, want)
+	}
+	for body, msg := range map[string]string{`[1]`: "expected a row object, found a number", `[{"route":"/a"},[]]`: "found an array", `["x"]`: "found a string"} {
+		if _, err := read(models.UsageReportRoutes, body); err == nil || !strings.Contains(err.Error(), msg) {
+			t.Errorf("%s: %v, want %q", body, err, msg)
+		}
+	}
+}
+
+// TestRankingIsASortOfEverything: the heap that keeps topN while reading
+// keeps exactly the rows, in the order, that sorting every row kept.
+func TestRankingIsASortOfEverything(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 300 {
+		n := r.IntN(60)
+		rows := make([]aggRow, n)
+		for i := range rows {
+			rows[i] = aggRow{id: strconv.Itoa(r.IntN(40)), v: number{float64(r.IntN(5)), r.IntN(4) > 0}}
+		}
+		all := newRanking(0)
+		for _, row := range rows {
+			all.add(row)
+		}
+		sorted := all.sorted()
+		for _, topN := range []int{1, 3, 10, 100} {
+			top := newRanking(topN)
+			for _, row := range rows {
+				top.add(row)
+			}
+			want := sorted[:min(topN, len(sorted))]
+			if got := top.sorted(); !slices.Equal(got, want) || top.repeated != all.repeated || top.distinct != len(sorted) {
+				t.Fatalf("top %d of %+v: %+v, want %+v", topN, rows, got, want)
+			}
+		}
 	}
 }
