@@ -13,6 +13,7 @@ import (
 	_ "time/tzdata" // onappTimeZone names must resolve in a static binary with no zoneinfo
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
+	"github.com/grafana/grafana-plugin-sdk-go/backend/httpclient"
 
 	"github.com/opsdeck/servicestats/pkg/upstream"
 )
@@ -63,6 +64,17 @@ type Settings struct {
 	OVHAlertingShare float64
 	// MaxResponseBytes caps one upstream answer (jsonData.maxResponseBytes).
 	MaxResponseBytes int64
+	// SecureSocksProxy is jsonData.enableSecureSocksProxy: every source's
+	// calls go through Grafana's Secure SOCKS proxy when Grafana enables it.
+	// The SDK reads the key itself (into HTTPClient's ProxyOptions); it is
+	// mirrored here for the contract.
+	SecureSocksProxy bool
+	// HTTPClient is the instance settings' HTTP client options
+	// (backend.DataSourceInstanceSettings.HTTPClientOptions): the Secure
+	// SOCKS proxy and the labels of the SDK's metrics. Load leaves it nil;
+	// the data source fills it in, since the options depend on the
+	// request's Grafana configuration.
+	HTTPClient *httpclient.Options
 }
 
 // OVHSettings configures the Telephony QoS source.
@@ -74,6 +86,8 @@ type OVHSettings struct {
 	ClientID       string
 	// TokenURL is the OAuth2 token URL for a custom base URL.
 	TokenURL string
+	// TLS applies to the API and token hosts (ovhTls…).
+	TLS TLSSettings
 
 	ApplicationSecret string
 	ConsumerKey       string
@@ -89,12 +103,16 @@ type OnAppSettings struct {
 	// Format is the answer format asked for: "json" (default) or "xml".
 	Format string
 	APIKey string
+	// TLS is onappTls….
+	TLS TLSSettings
 }
 
 // PulseSettings configures the Usage source.
 type PulseSettings struct {
 	URL   string
 	Token string
+	// TLS is pulseTls….
+	TLS TLSSettings
 }
 
 // jsonData is the wire form of the non-secret settings. Numbers are accepted
@@ -133,6 +151,10 @@ func Load(s backend.DataSourceInstanceSettings) (*Settings, error) {
 			return nil, fmt.Errorf("invalid data source settings (jsonData): %w", err)
 		}
 	}
+	flags, err := switches(s.JSONData)
+	if err != nil {
+		return nil, err
+	}
 	sec := s.DecryptedSecureJSONData
 	out := &Settings{
 		OVH: OVHSettings{
@@ -144,6 +166,7 @@ func Load(s backend.DataSourceInstanceSettings) (*Settings, error) {
 			ApplicationSecret: sec["ovhApplicationSecret"],
 			ConsumerKey:       sec["ovhConsumerKey"],
 			ClientSecret:      sec["ovhClientSecret"],
+			TLS:               loadTLS(TLSPrefixOVH, flags, sec),
 		},
 		OnApp: OnAppSettings{
 			URL:      strings.TrimSpace(jd.OnAppURL),
@@ -152,16 +175,19 @@ func Load(s backend.DataSourceInstanceSettings) (*Settings, error) {
 			TimeZone: strings.TrimSpace(jd.OnAppTimeZone),
 			Format:   strings.ToLower(strings.TrimSpace(jd.OnAppFormat)),
 			APIKey:   sec["onappApiKey"],
+			TLS:      loadTLS(TLSPrefixOnApp, flags, sec),
 		},
 		Pulse: PulseSettings{
 			URL:   strings.TrimSpace(jd.PulseURL),
 			Token: sec["pulseToken"],
+			TLS:   loadTLS(TLSPrefixPulse, flags, sec),
 		},
 		Timeout:              seconds(jd.TimeoutSeconds, DefaultTimeout),
 		MaxPages:             jd.MaxPages.intOr(DefaultMaxPages),
 		OVHRequestsPerMinute: jd.OVHRequestsPerMinute.intOr(DefaultOVHRequestsPerMinute),
 		MaxResponseBytes:     int64(jd.MaxResponseBytes.intOr(DefaultMaxResponseBytes)),
 		OVHAlertingShare:     DefaultOVHAlertingShare,
+		SecureSocksProxy:     flags[EnableSecureSocksProxyKey].v,
 	}
 	if jd.OVHAlertingShare.set {
 		out.OVHAlertingShare = jd.OVHAlertingShare.v
@@ -247,7 +273,7 @@ func (o OVHSettings) Check() error {
 			return err
 		}
 	}
-	return nil
+	return o.TLS.Check()
 }
 
 // Check reports the first problem of the OnApp settings; it concerns the
@@ -273,7 +299,7 @@ func (o OnAppSettings) Check() error {
 	if _, err := time.LoadLocation(o.TimeZone); err != nil {
 		return fmt.Errorf("onappTimeZone %s is not an IANA time zone name (e.g. UTC, Europe/Paris)", Quote(o.TimeZone))
 	}
-	return nil
+	return o.TLS.Check()
 }
 
 // Check reports the first problem of the Pulse settings; it concerns the
@@ -287,7 +313,7 @@ func (p PulseSettings) Check() error {
 			return err
 		}
 	}
-	return nil
+	return p.TLS.Check()
 }
 
 // Configured reports whether any OVH setting was given.
@@ -336,10 +362,15 @@ func (p PulseSettings) Missing() []string {
 }
 
 // Secrets returns every secret value of the settings, for log and error
-// scrubbing and for the tests that prove none leaks.
+// scrubbing and for the tests that prove none leaks: the credentials and
+// every TLS PEM given (CA certificates included: they are secureJsonData).
 func (s *Settings) Secrets() []string {
 	var out []string
-	for _, v := range []string{s.OVH.ApplicationSecret, s.OVH.ConsumerKey, s.OVH.ClientSecret, s.OnApp.APIKey, s.Pulse.Token} {
+	all := []string{s.OVH.ApplicationSecret, s.OVH.ConsumerKey, s.OVH.ClientSecret, s.OnApp.APIKey, s.Pulse.Token}
+	for _, t := range []TLSSettings{s.OVH.TLS, s.OnApp.TLS, s.Pulse.TLS} {
+		all = append(all, t.secrets()...)
+	}
+	for _, v := range all {
 		if v != "" {
 			out = append(out, v)
 		}

@@ -1,6 +1,14 @@
 package models
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"math/big"
 	"strings"
 	"testing"
 	"time"
@@ -188,5 +196,172 @@ func TestLoadLeavesSourceProblemsToTheirSource(t *testing.T) {
 	}
 	if _, err := LoadSettings(raw); err == nil {
 		t.Error("LoadSettings accepted a source's broken settings")
+	}
+}
+
+// testPEMs makes a self-signed certificate and its key, in PEM.
+func testPEMs(t *testing.T) (certPEM, keyPEM string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
+		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}))
+}
+
+func loadJSON(t *testing.T, jd map[string]any, sec map[string]string) (*Settings, error) {
+	t.Helper()
+	raw, err := json.Marshal(jd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Load(backend.DataSourceInstanceSettings{JSONData: raw, DecryptedSecureJSONData: sec})
+}
+
+func TestTLSSettingsPerSource(t *testing.T) {
+	ca, _ := testPEMs(t)
+	cert, key := testPEMs(t)
+	s, err := loadJSON(t, map[string]any{
+		"ovhEndpoint": "https://ovh.example.com/1.0", "ovhTlsSkipVerify": "true",
+		"onappUrl": "https://cdn.example.com", "onappTlsAuth": true, "onappTlsAuthWithCACert": false,
+		"pulseUrl": "https://pulse.example.com", "pulseTlsAuthWithCACert": true,
+		"enableSecureSocksProxy": true,
+	}, map[string]string{
+		"onappTlsClientCert": cert, "onappTlsClientKey": key, "onappTlsCACert": "ignored: the switch is off",
+		"pulseTlsCACert": ca,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, check := range []func() error{s.OVH.Check, s.OnApp.Check, s.Pulse.Check} {
+		if err := check(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !s.SecureSocksProxy {
+		t.Error("enableSecureSocksProxy is lost")
+	}
+	if o := s.OVH.TLS.Options(); o == nil || !o.InsecureSkipVerify || o.CACertificate != "" || o.ClientCertificate != "" {
+		t.Errorf("ovh TLS %+v", o)
+	}
+	if o := s.OnApp.TLS.Options(); o == nil || o.InsecureSkipVerify || o.CACertificate != "" || o.ClientCertificate != cert || o.ClientKey != key {
+		t.Errorf("onapp TLS %+v", o)
+	}
+	if o := s.Pulse.TLS.Options(); o == nil || o.InsecureSkipVerify || o.CACertificate != ca || o.ClientCertificate != "" {
+		t.Errorf("pulse TLS %+v", o)
+	}
+	if o := (TLSSettings{Prefix: "pulse", CACert: ca}).Options(); o != nil {
+		t.Errorf("with every switch off: %+v, want nil (the system's CAs)", o)
+	}
+	secrets := strings.Join(s.Secrets(), "\x00")
+	for _, pemText := range []string{ca, cert, key} {
+		if !strings.Contains(secrets, pemText) {
+			t.Error("a PEM is missing from Secrets")
+		}
+	}
+}
+
+func TestTLSSettingsErrorsNameTheKeyNeverTheValue(t *testing.T) {
+	cert, key := testPEMs(t)
+	otherCert, _ := testPEMs(t)
+	garbage := "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGUgYXQgYWxsLCBqdXN0IHRleHQ=\n-----END CERTIFICATE-----\n"
+	for _, tc := range []struct {
+		name   string
+		jd     map[string]any
+		sec    map[string]string
+		key    string // the key the message must name
+		fixMsg string // a piece of the message saying what to do
+	}{
+		{"CA switch without CA", map[string]any{"onappTlsAuthWithCACert": true}, nil, "onappTlsCACert", "paste the PEM of the CA certificate"},
+		{"CA that is no PEM", map[string]any{"onappTlsAuthWithCACert": true}, map[string]string{"onappTlsCACert": "MIIB-not-pem-at-all-3141592653"}, "onappTlsCACert", "is not a PEM certificate"},
+		{"CA that does not parse", map[string]any{"onappTlsAuthWithCACert": true}, map[string]string{"onappTlsCACert": garbage}, "onappTlsCACert", "certificate 1 does not parse"},
+		{"CA that is a key", map[string]any{"onappTlsAuthWithCACert": true}, map[string]string{"onappTlsCACert": key}, "onappTlsCACert", "no certificate block found"},
+		{"client auth without PEMs", map[string]any{"onappTlsAuth": true}, nil, "onappTlsClientCert", "onappTlsClientKey are empty"},
+		{"client auth without key", map[string]any{"onappTlsAuth": true}, map[string]string{"onappTlsClientCert": cert}, "onappTlsClientKey", "is empty"},
+		{"client auth without cert", map[string]any{"onappTlsAuth": true}, map[string]string{"onappTlsClientKey": key}, "onappTlsClientCert", "is empty"},
+		{"client cert that is no PEM", map[string]any{"onappTlsAuth": true}, map[string]string{"onappTlsClientCert": "junk-value-2718281828", "onappTlsClientKey": key}, "onappTlsClientCert", "is not a PEM certificate"},
+		{"client key that is no PEM", map[string]any{"onappTlsAuth": true}, map[string]string{"onappTlsClientCert": cert, "onappTlsClientKey": "junk-value-1618033988"}, "onappTlsClientKey", "is not a PEM private key"},
+		{"key of another certificate", map[string]any{"onappTlsAuth": true}, map[string]string{"onappTlsClientCert": otherCert, "onappTlsClientKey": key}, "onappTlsClientKey", "do not make a pair"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.jd["onappUrl"] = "https://cdn.example.com"
+			tc.jd["pulseUrl"] = "https://pulse.example.com"
+			tc.jd["pulseTlsSkipVerify"] = true
+			s, err := loadJSON(t, tc.jd, tc.sec)
+			if err != nil {
+				t.Fatalf("Load must leave a source's TLS problem to that source: %v", err)
+			}
+			if err := s.Pulse.Check(); err != nil {
+				t.Fatalf("another source fails too: %v", err)
+			}
+			err = s.OnApp.Check()
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, tc.key) || !strings.Contains(msg, tc.fixMsg) {
+				t.Errorf("message %q, want it to name %s and say %q", msg, tc.key, tc.fixMsg)
+			}
+			for _, v := range tc.sec {
+				for _, line := range strings.Split(v, "\n") {
+					if strings.HasPrefix(line, "-----") {
+						continue
+					}
+					for i := 0; i+8 <= len(line); i++ {
+						if strings.Contains(msg, line[i:i+8]) {
+							t.Fatalf("message %q quotes the value (%q)", msg, line[i:i+8])
+						}
+					}
+				}
+			}
+			if _, err := LoadSettings(backend.DataSourceInstanceSettings{JSONData: mustJSON(t, tc.jd), DecryptedSecureJSONData: tc.sec}); err == nil {
+				t.Error("LoadSettings accepted it")
+			}
+		})
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestTLSSwitchesMustBeBooleans(t *testing.T) {
+	for jd, want := range map[string]string{
+		`{"onappTlsSkipVerify":"yes"}`:      "onappTlsSkipVerify must be true or false",
+		`{"pulseTlsAuth":1}`:                "pulseTlsAuth must be true or false",
+		`{"enableSecureSocksProxy":"true"}`: "enableSecureSocksProxy must be true or false without quotes: Grafana reads only a JSON boolean there",
+	} {
+		_, err := Load(backend.DataSourceInstanceSettings{JSONData: []byte(jd)})
+		if err == nil || err.Error() != want {
+			t.Errorf("%s: %v, want %q", jd, err, want)
+		}
+	}
+	for jd, want := range map[string]bool{
+		`{"enableSecureSocksProxy":true}`: true, `{"enableSecureSocksProxy":false}`: false, `{"enableSecureSocksProxy":null}`: false, `{}`: false,
+	} {
+		s, err := Load(backend.DataSourceInstanceSettings{JSONData: []byte(jd)})
+		if err != nil || s.SecureSocksProxy != want {
+			t.Errorf("%s: %v %v, want %v", jd, s.SecureSocksProxy, err, want)
+		}
+	}
+	s, err := Load(backend.DataSourceInstanceSettings{JSONData: []byte(`{"ovhTlsAuthWithCACert":"false","ovhTlsAuth":"","ovhTlsSkipVerify":null}`)})
+	if err != nil || s.OVH.TLS.Options() != nil {
+		t.Errorf("quoted false, empty and null switches: %v %+v", err, s)
 	}
 }

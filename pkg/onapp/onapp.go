@@ -57,6 +57,7 @@ func newSource(s *models.Settings, deps source.Deps, hc *http.Client) (*Source, 
 	user, key := s.OnApp.User, s.OnApp.APIKey
 	opts := source.UpstreamOptions(s, deps, sourceName, source.DefaultCDNCacheTTL)
 	opts.BaseURL = s.OnApp.URL
+	source.WithTLS(&opts, s.OnApp.TLS)
 	opts.Credential = user + "\x00" + key
 	if pair := upstream.BasicAuthSecret(user, key); pair != "" {
 		opts.Secrets = append(opts.Secrets, pair) // the Authorization header's base64 holds the pair, not the key alone

@@ -68,6 +68,7 @@ func newTelephony(s *models.Settings, deps source.Deps, opts options) (*telephon
 	}
 	o := source.UpstreamOptions(s, deps, sourceName, source.DefaultTelephonyCacheTTL)
 	o.BaseURL = ep.baseURL
+	source.WithTLS(&o, s.OVH.TLS)
 	o.Credential = credential(s.OVH)
 	o.RequestsPerMinute = s.OVHRequestsPerMinute
 	o.AlertingShare = s.OVHAlertingShare

@@ -5,6 +5,7 @@ package plugin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"runtime/debug"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/datasource"
+	"github.com/grafana/grafana-plugin-sdk-go/backend/httpclient"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/instancemgmt"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/resource/httpadapter"
@@ -55,14 +57,38 @@ type slot struct {
 // be read, or that every source shares, fail the instance (Grafana shows the
 // error on every request); a source whose own settings are incomplete or
 // wrong only fails that source.
-func NewDatasource(_ context.Context, settings backend.DataSourceInstanceSettings) (instancemgmt.Instance, error) {
-	return newDatasource(settings, sourceSpecs)
+//
+// Every source's HTTP client is built from the instance settings' HTTP
+// client options (HTTPClientOptions: the Secure SOCKS proxy Grafana
+// configures, the labels of the SDK's metrics), read with ctx, whose
+// Grafana configuration says how to reach the proxy.
+func NewDatasource(ctx context.Context, settings backend.DataSourceInstanceSettings) (instancemgmt.Instance, error) {
+	return buildDatasource(settings, sourceSpecs, func() (*httpclient.Options, error) {
+		o, err := upstream.HTTPClientOptions(ctx, settings)
+		return &o, err
+	})
 }
 
+// newDatasource builds an instance whose clients take the SDK's default
+// HTTP client options.
 func newDatasource(settings backend.DataSourceInstanceSettings, specs []sourceSpec) (*Datasource, error) {
+	return buildDatasource(settings, specs, nil)
+}
+
+// buildDatasource builds an instance; httpOptions, when not nil, reads the
+// instance settings' HTTP client options once the settings are known to be
+// readable.
+func buildDatasource(settings backend.DataSourceInstanceSettings, specs []sourceSpec, httpOptions func() (*httpclient.Options, error)) (*Datasource, error) {
 	cfg, err := models.Load(settings)
 	if err != nil {
 		return nil, err
+	}
+	if httpOptions != nil {
+		if cfg.HTTPClient, err = httpOptions(); err != nil {
+			return nil, errors.New(upstream.Clean(fmt.Sprintf(
+				"the data source's connection settings cannot be read (%s) — check enableSecureSocksProxy and the Secure SOCKS proxy settings",
+				upstream.Quote(err.Error())), cfg.Secrets()))
+		}
 	}
 	logger := log.DefaultLogger.With("datasource", settings.UID)
 	deps := source.Deps{Logger: logger, InstanceID: fmt.Sprintf("%d/%s/%d", settings.ID, settings.UID, settings.Updated.UnixNano())}

@@ -18,8 +18,10 @@ const (
 // UpstreamOptions returns the options every source's upstream client starts
 // from: timeout, size cap, cache lifetime (cacheTTLSeconds, or the source's
 // default), the instance namespace, the logger and every configured secret
-// to scrub (Secrets: OnApp's basic-auth pair included). The source adds its base URL, credential, authorization and
-// error explanations.
+// to scrub (Secrets: OnApp's basic-auth pair included), and the data
+// source's HTTP client options from Grafana (the Secure SOCKS proxy). The
+// source adds its base URL, credential, authorization, error explanations
+// and its TLS settings (WithTLS).
 func UpstreamOptions(s *models.Settings, deps Deps, sourceName string, defaultTTL time.Duration) upstream.Options {
 	ttl := defaultTTL
 	switch {
@@ -36,5 +38,20 @@ func UpstreamOptions(s *models.Settings, deps Deps, sourceName string, defaultTT
 		Logger:           deps.Logger,
 		Namespace:        deps.InstanceID,
 		CacheTTL:         ttl,
+		HTTP:             s.HTTPClient,
 	}
+}
+
+// tlsSections name where each source's TLS settings are in the config
+// editor, for certificate messages.
+var tlsSections = map[string]string{
+	models.TLSPrefixOVH:   "Telephony QoS",
+	models.TLSPrefixOnApp: "CDN bandwidth",
+	models.TLSPrefixPulse: "Usage",
+}
+
+// WithTLS sets the source's own TLS settings (<source>Tls…) on o.
+func WithTLS(o *upstream.Options, t models.TLSSettings) {
+	o.TLS = t.Options()
+	o.TLSSection = tlsSections[t.Prefix]
 }

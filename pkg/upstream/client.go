@@ -45,6 +45,18 @@ type Options struct {
 	Secrets []string
 	// HTTPClient overrides the SDK-built client (tests).
 	HTTPClient *http.Client
+	// HTTP is the data source's HTTP client options from Grafana
+	// (backend.DataSourceInstanceSettings.HTTPClientOptions): the Secure
+	// SOCKS proxy, proxy settings, the labels of the SDK's metrics. The
+	// client takes what applies to every source from it (see sdkOptions);
+	// nil: the SDK's defaults.
+	HTTP *httpclient.Options
+	// TLS is the source's own TLS settings (a CA, a client certificate,
+	// skip-verify); nil: the system's CAs.
+	TLS *httpclient.TLSOptions
+	// TLSSection names where the source's TLS settings are in the config
+	// editor ("CDN bandwidth"), for certificate messages.
+	TLSSection string
 	// Logger receives debug lines naming each call (never credentials).
 	Logger log.Logger
 
@@ -92,12 +104,14 @@ func (r *Response) ContentType() string {
 	return mt
 }
 
-// New builds a client. The HTTP client comes from the plugin SDK (tracing,
-// metrics, user agent, proxy support), or from Options.HTTPClient; either
-// way the client uses a guarded copy of it that follows no redirect, refuses
-// credentials HTTP cannot carry and caps every answer (see guardedTransport),
-// for its own calls and for the libraries given HTTPClient. Close it with
-// Close.
+// New builds a client. The HTTP client comes from the plugin SDK, built
+// from the data source's options (Options.HTTP: tracing, metrics, user
+// agent, proxy settings, the Secure SOCKS proxy) and the source's TLS
+// (Options.TLS), or from Options.HTTPClient; either way the client uses a
+// guarded copy of it that follows no redirect, refuses credentials HTTP
+// cannot carry, caps every answer (see guardedTransport) and says
+// certificate failures in plain words (see explainTLS), for its own calls
+// and for the libraries given HTTPClient. Close it with Close.
 func New(opts Options) (*Client, error) {
 	base, err := url.Parse(strings.TrimRight(opts.BaseURL, "/"))
 	if err != nil || base.Host == "" {
@@ -111,14 +125,12 @@ func New(opts Options) (*Client, error) {
 	}
 	hc := opts.HTTPClient
 	if hc == nil {
-		to := httpclient.DefaultTimeoutOptions
-		to.Timeout = 0 // each call carries its own deadline
-		hc, err = httpclient.New(httpclient.Options{Timeouts: &to})
+		hc, err = httpclient.New(sdkOptions(opts))
 		if err != nil {
-			return nil, fmt.Errorf("%s: building the HTTP client: %w", opts.Source, err)
+			return nil, errors.New(Clean(fmt.Sprintf("%s: building the HTTP client: %s", opts.Source, Quote(err.Error())), opts.Secrets))
 		}
 	}
-	hc = guardClient(hc, opts)
+	hc = guardClient(explainTLS(hc, opts), opts)
 	lg := opts.Logger
 	if lg == nil {
 		lg = log.DefaultLogger

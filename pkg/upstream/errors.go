@@ -24,6 +24,7 @@ const (
 	KindRateGuard              // the plugin's own rate guard refused to wait any longer
 	KindRedirect               // the upstream redirected the call (Status: the 3xx); redirects are never followed
 	KindCredential             // a credential cannot be sent as it is (a header value with a line break)
+	KindTLS                    // the TLS handshake failed over a certificate: the server's, or the client's it asked for
 )
 
 // Error is an upstream failure, with a message in plain words that says what
