@@ -49,6 +49,7 @@ func newSource(s *models.Settings, deps source.Deps) (*Source, error) {
 	// unless cacheTTLSeconds says otherwise.
 	opts := source.UpstreamOptions(s, deps, "Pulse", source.DefaultUsageCacheTTL)
 	opts.BaseURL = s.Pulse.URL
+	source.WithTLS(&opts, s.Pulse.TLS)
 	opts.Credential = s.Pulse.Token
 	opts.Authorize = bearer(s.Pulse.Token)
 	opts.Explain = explain
