@@ -81,13 +81,53 @@ func readXML(body []byte, loc *time.Location) (answer, error) {
 }
 
 // readXMLTree reads an XML bandwidth answer of any form the reader
-// tolerates, through the generic tree.
+// tolerates, through the generic tree: one stat at a time when the answer
+// is a list of stats (readXMLStats), else the whole document's.
 func readXMLTree(body []byte, loc *time.Location) (answer, error) {
+	if a, err, ok := readXMLStats(body, loc); ok {
+		return a, err
+	}
 	root, err := parseXML(body)
 	if err != nil {
 		return answer{}, err
 	}
 	return readStats(root.tree(), loc)
+}
+
+// readXMLStats reads <stats …><stat>…</stat><stat>…</stat>…</stats> one
+// stat at a time, each through the generic tree of that stat alone, into
+// what readStats reads from the tree of the whole document: the same
+// samples, and the same error (the document's own first, then the first
+// stat's). ok is false for any other form (another root, another element
+// among the stats, nil="true", a single stat not typed as a list, whose
+// tree reads differently), which the whole tree then reads.
+func readXMLStats(body []byte, loc *time.Location) (a answer, err error, ok bool) {
+	var statErr error
+	n := 0
+	p := &xmlParser{src: body, child: func(root, el *xmlElement) bool {
+		if root.name != "stats" || root.isNil || el.name != "stat" {
+			return false
+		}
+		n++
+		if statErr == nil {
+			if err := a.addStat(el.tree(), loc); err != nil {
+				statErr = fmt.Errorf("stat %d: %w", n, err)
+			}
+		}
+		return true
+	}}
+	root, err := p.parse()
+	switch {
+	case errors.Is(err, errStopped):
+		return answer{}, nil, false
+	case err != nil:
+		return answer{}, err, true
+	case n == 0 || n == 1 && root.typ != "array":
+		return answer{}, nil, false
+	case statErr != nil:
+		return answer{}, statErr, true
+	}
+	return a, nil, true
 }
 
 // decodeJSON decodes one JSON value into the generic tree, keeping numbers

@@ -244,6 +244,7 @@ func FuzzReadXML(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, doc []byte) {
+		checkXMLStats(t, doc)
 		a, err := readXML(doc, time.UTC)
 		if err != nil {
 			checkMessage(t, err)
@@ -410,5 +411,60 @@ func TestReadNestedTooDeep(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%.20s…: %v, want %q", doc, err, want)
 		}
+	}
+}
+
+// checkXMLStats fails unless reading the stats one at a time gives what the
+// tree of the whole document gives: the same samples or the same error.
+func checkXMLStats(t *testing.T, doc []byte) {
+	t.Helper()
+	a, err, ok := readXMLStats(doc, time.UTC)
+	if !ok {
+		return
+	}
+	var want answer
+	root, werr := parseXML(doc)
+	if werr == nil {
+		want, werr = readStats(root.tree(), time.UTC)
+	}
+	if (err == nil) != (werr == nil) || err != nil && err.Error() != werr.Error() {
+		t.Fatalf("%.200q: one stat at a time: %v; whole tree: %v", doc, err, werr)
+	}
+	if a.dim != want.dim || !slices.Equal(a.samples, want.samples) {
+		t.Fatalf("%.200q: one stat at a time read %+v, the whole tree %+v", doc, a, want)
+	}
+}
+
+// TestReadXMLStatsIsTheWholeTree: the answers of testdata and odd lists of
+// stats read one stat at a time into what the whole tree reads.
+func TestReadXMLStatsIsTheWholeTree(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.xml"))
+	took := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkXMLStats(t, b)
+		if _, _, ok := readXMLStats(b, time.UTC); ok {
+			took++
+		}
+	}
+	if took == 0 {
+		t.Error("no testdata answer read one stat at a time")
+	}
+	for _, doc := range []string{
+		`<stats type="array"><stat><date>2014-11-26T00:00:00Z</date><cached>1</cached></stat><stat><date>yesterday</date></stat><stat><cached>1</cached></stat></stats>`,
+		`<stats><stat><date>2014-11-26T00:00:00Z</date><cached>1</cached></stat><stat><stat><date>2014-11-27T00:00:00Z</date></stat></stat></stats>`,
+		`<stats type="array"><stat><stat><date>2014-11-27T00:00:00Z</date><cached>2</cached></stat></stat></stats>`,
+		`<stats type="array"><stat/><stat nil="true"/></stats>`,
+		`<stats type="array"><stat><date>2014-11-26T00:00:00Z</date><resources type="array"><resource><1><cached>1</cached></1></resource></resources><locations><location><2><cached>1</cached></2></location></locations></stat></stats>`,
+		`<stats type="array"><stat><date>2014-11-26T00:00:00Z</date><cached>1</cached></stat></stats><stats/>`,
+		`<stats type="array"><stat><date>2014-11-26T00:00:00Z</date><cached>NaN</cached></stat><stat><date>x`,
+	} {
+		checkXMLStats(t, []byte(doc))
+	}
+	if _, err, ok := readXMLStats([]byte(`<stats type="array"><stat><date>2014-11-26T00:00:00Z</date></stat><stat><date>yesterday</date></stat></stats>`), time.UTC); !ok || err == nil || !strings.Contains(err.Error(), `stat 2: date "yesterday" is not a time`) {
+		t.Errorf("error %v (ok %v)", err, ok)
 	}
 }

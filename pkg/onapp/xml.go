@@ -10,6 +10,7 @@ package onapp
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -36,11 +37,23 @@ type xmlElement struct {
 type xmlParser struct {
 	src []byte
 	pos int
+	// child, when set, is handed each element of the root element as it
+	// ends, and the root forgets it: the tree of one stat at a time is
+	// held, not the whole answer's (17× its bytes). Its false stops the
+	// parse with errStopped.
+	child func(root, el *xmlElement) bool
 }
+
+// errStopped is parse's error when child stopped it.
+var errStopped = errors.New("stopped")
 
 // parseXML reads a document and returns its root element.
 func parseXML(src []byte) (*xmlElement, error) {
-	p := &xmlParser{src: src}
+	return (&xmlParser{src: src}).parse()
+}
+
+// parse reads the document and returns its root element.
+func (p *xmlParser) parse() (*xmlElement, error) {
 	doc := &xmlElement{} // the document node: holds the root element
 	stack := []*xmlElement{doc}
 	for p.pos < len(p.src) {
@@ -122,7 +135,23 @@ func (p *xmlParser) closeTag(stack []*xmlElement) ([]*xmlElement, error) {
 	if top := stack[len(stack)-1]; name != top.name {
 		return nil, fmt.Errorf("XML closing tag </%s> does not match the open element <%s>", upstream.Quote(name), upstream.Quote(top.name))
 	}
-	return stack[:len(stack)-1], nil
+	stack = stack[:len(stack)-1]
+	return stack, p.ended(stack)
+}
+
+// ended hands the element that just ended to child when it is one of the
+// root element's (stack holds the document and the root).
+func (p *xmlParser) ended(stack []*xmlElement) error {
+	if p.child == nil || len(stack) != 2 {
+		return nil
+	}
+	root := stack[1]
+	el := root.children[len(root.children)-1]
+	root.children = root.children[:len(root.children)-1]
+	if !p.child(root, el) {
+		return errStopped
+	}
+	return nil
 }
 
 // openTag reads <name attr="v" …> or <name …/>.
@@ -154,7 +183,7 @@ func (p *xmlParser) openTag(stack []*xmlElement) ([]*xmlElement, error) {
 			p.pos += 2
 			top := stack[len(stack)-1]
 			top.children = append(top.children, el)
-			return stack, nil
+			return stack, p.ended(stack)
 		}
 		if err := p.attribute(el); err != nil {
 			return nil, err

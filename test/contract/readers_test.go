@@ -241,3 +241,83 @@ func BenchmarkReadersP5RoutesMemory(b *testing.B) {
 	b.ReportMetric(mib(sent), "raw-MiB")
 	b.ReportMetric(float64(growth)/float64(sent), "growth-ratio")
 }
+
+// onappXMLTree serves OnApp bandwidth answers as XML of stats stats (one a
+// minute from from) of resources resources each, in a form the one-pass
+// reader refuses (a <note> in each stat), so that the tolerant tree reader
+// reads it; the sandbox serves the rest.
+func onappXMLTree(t testing.TB, from time.Time, stats, resources int, sent *atomic.Int64) string {
+	t.Helper()
+	var b bytes.Buffer
+	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<stats type="array">` + "\n")
+	for s := range stats {
+		fmt.Fprintf(&b, "  <stat>\n    <date>%s</date>\n    <note>tree</note>\n    <resources type=\"array\">\n", from.Add(time.Duration(s)*time.Minute).UTC().Format(time.RFC3339))
+		for r := range resources {
+			fmt.Fprintf(&b, "      <resource>\n        <%d>\n          <cached>%d.%03d</cached>\n          <non_cached>0.%03d</non_cached>\n        </%d>\n      </resource>\n",
+				900000000+r, s%7, r%1000, (s+r)%1000, 900000000+r)
+		}
+		b.WriteString("    </resources>\n  </stat>\n")
+	}
+	b.WriteString("</stats>\n")
+	body := b.Bytes()
+	sb := sandbox.New(sandbox.Config{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.Contains(r.URL.Path, "bandwidth") {
+			sb.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/xml")
+		sent.Add(int64(len(body)))
+		_, _ = w.Write(body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// onappXMLTreeMemory asks a fresh process for the CDN bandwidth by resource
+// read by the tolerant XML reader and returns its peak RSS growth and the
+// bytes OnApp sent.
+func onappXMLTreeMemory(t testing.TB, stats, resources int) (growth, sent int64) {
+	t.Helper()
+	from, to := cdnRange(4, 2)
+	var n atomic.Int64
+	base := onappXMLTree(t, from, stats, resources, &n)
+	bin, err := BinaryPath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, err := Launch(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer own.Close()
+	_, start, _ := procMemory(own.PID())
+	ds := SandboxDataSource("readers-onapp-xml", base)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	resp, err := own.QueryData(ctx, ds, Query{RefID: "C", QueryType: "cdnBandwidth", JSON: map[string]any{"type": "GB", "groupBy": "resource"}, From: from, To: to})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := resp.Responses["C"]; r.Error != nil || len(r.Frames) == 0 {
+		t.Fatalf("bandwidth: %v", r.Error)
+	}
+	_, peak, err := procMemory(own.PID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return peak - start, n.Load()
+}
+
+// BenchmarkReadersP5OnAppXMLTreeMemory: about 60 MB of OnApp XML read by
+// the tolerant tree reader (2,880 stats of 130 resources): peak RSS growth
+// of a fresh process ÷ the bytes OnApp sent.
+func BenchmarkReadersP5OnAppXMLTreeMemory(b *testing.B) {
+	var growth, sent int64
+	for b.Loop() {
+		growth, sent = onappXMLTreeMemory(b, 2880, 130)
+	}
+	b.ReportMetric(mib(growth), "growth-MiB")
+	b.ReportMetric(mib(sent), "raw-MiB")
+	b.ReportMetric(float64(growth)/float64(sent), "growth-ratio")
+}
