@@ -69,6 +69,9 @@ type Settings struct {
 	// The SDK reads the key itself (into HTTPClient's ProxyOptions); it is
 	// mirrored here for the contract.
 	SecureSocksProxy bool
+	// SecureSocksProxyPassword is the SDK's secureJsonData key
+	// secureSocksProxyPassword, kept only to be scrubbed.
+	SecureSocksProxyPassword string
 	// HTTPClient is the instance settings' HTTP client options
 	// (backend.DataSourceInstanceSettings.HTTPClientOptions): the Secure
 	// SOCKS proxy and the labels of the SDK's metrics. Load leaves it nil;
@@ -188,6 +191,8 @@ func Load(s backend.DataSourceInstanceSettings) (*Settings, error) {
 		MaxResponseBytes:     int64(jd.MaxResponseBytes.intOr(DefaultMaxResponseBytes)),
 		OVHAlertingShare:     DefaultOVHAlertingShare,
 		SecureSocksProxy:     flags[EnableSecureSocksProxyKey].v,
+		// The SDK sends it to the Secure SOCKS proxy; kept here for scrubbing.
+		SecureSocksProxyPassword: sec["secureSocksProxyPassword"],
 	}
 	if jd.OVHAlertingShare.set {
 		out.OVHAlertingShare = jd.OVHAlertingShare.v
@@ -362,11 +367,12 @@ func (p PulseSettings) Missing() []string {
 }
 
 // Secrets returns every secret value of the settings, for log and error
-// scrubbing and for the tests that prove none leaks: the credentials and
-// every TLS PEM given (CA certificates included: they are secureJsonData).
+// scrubbing and for the tests that prove none leaks: the credentials, every
+// TLS PEM given (CA certificates included: they are secureJsonData) and the
+// Secure SOCKS proxy's password.
 func (s *Settings) Secrets() []string {
 	var out []string
-	all := []string{s.OVH.ApplicationSecret, s.OVH.ConsumerKey, s.OVH.ClientSecret, s.OnApp.APIKey, s.Pulse.Token}
+	all := []string{s.OVH.ApplicationSecret, s.OVH.ConsumerKey, s.OVH.ClientSecret, s.OnApp.APIKey, s.Pulse.Token, s.SecureSocksProxyPassword}
 	for _, t := range []TLSSettings{s.OVH.TLS, s.OnApp.TLS, s.Pulse.TLS} {
 		all = append(all, t.secrets()...)
 	}

@@ -239,7 +239,7 @@ func TestTLSSettingsPerSource(t *testing.T) {
 		"enableSecureSocksProxy": true,
 	}, map[string]string{
 		"onappTlsClientCert": cert, "onappTlsClientKey": key, "onappTlsCACert": "ignored: the switch is off",
-		"pulseTlsCACert": ca,
+		"pulseTlsCACert": ca, "secureSocksProxyPassword": "proxy-password-42",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -265,9 +265,9 @@ func TestTLSSettingsPerSource(t *testing.T) {
 		t.Errorf("with every switch off: %+v, want nil (the system's CAs)", o)
 	}
 	secrets := strings.Join(s.Secrets(), "\x00")
-	for _, pemText := range []string{ca, cert, key} {
-		if !strings.Contains(secrets, pemText) {
-			t.Error("a PEM is missing from Secrets")
+	for _, v := range []string{ca, cert, key, "proxy-password-42"} {
+		if !strings.Contains(secrets, v) {
+			t.Error("a PEM or the proxy password is missing from Secrets")
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -63,15 +64,38 @@ type tlsExplainer struct {
 	opts Options
 }
 
-// RoundTrip forwards req, explaining a certificate failure.
+// RoundTrip forwards req, explaining a certificate failure, or a Secure
+// SOCKS proxy that did not connect. A call its deadline ended keeps the
+// client's own words for that (see Client.transportError).
 func (t *tlsExplainer) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.next.RoundTrip(req)
-	if err != nil {
-		if msg := certificateMessage(t.opts, req.URL.Host, err); msg != "" {
-			return nil, &Error{Source: t.opts.Source, Kind: KindTLS, Err: err, Message: Clean(msg, t.opts.Secrets)}
-		}
+	if err == nil || req.Context().Err() != nil {
+		return resp, err
+	}
+	if msg := certificateMessage(t.opts, req.URL.Host, err); msg != "" {
+		return nil, &Error{Source: t.opts.Source, Kind: KindTLS, Err: err, Message: Clean(msg, t.opts.Secrets)}
+	}
+	if msg := proxyMessage(t.opts, req.URL.Host, err); msg != "" {
+		return nil, &Error{Source: t.opts.Source, Kind: KindNetwork, Err: err, Message: Clean(msg, t.opts.Secrets)}
 	}
 	return resp, err
+}
+
+// proxyMessage says in plain words that the Secure SOCKS proxy did not
+// connect the call (the proxy is unreachable, refused the data source's
+// credentials, or could not reach the host), or returns "" for any other
+// error. A timeout keeps the client's timeout message.
+func proxyMessage(opts Options, host string, err error) string {
+	var op *net.OpError
+	if !errors.As(err, &op) || !strings.HasPrefix(op.Op, "socks ") || op.Timeout() {
+		return ""
+	}
+	cause := err.Error()
+	if op.Err != nil {
+		cause = op.Err.Error()
+	}
+	return fmt.Sprintf("%s: the Secure SOCKS proxy did not connect Grafana to %s (%s) — check that the private data source connect agent runs and can reach %s, or turn the Secure SOCKS proxy off (enableSecureSocksProxy)",
+		opts.Source, Quote(host), Quote(cause), Quote(host))
 }
 
 // CloseIdleConnections forwards to the wrapped transport.
