@@ -104,6 +104,7 @@ func readXMLTree(body []byte, loc *time.Location) (answer, error) {
 func readXMLStats(body []byte, loc *time.Location) (a answer, err error, ok bool) {
 	var statErr error
 	n := 0
+	a.samples = make([]sample, 0, len(body)/xmlBytesPerFigure)
 	p := &xmlParser{src: body, child: func(root, el *xmlElement) bool {
 		if root.name != "stats" || root.isNil || el.name != "stat" {
 			return false

@@ -40,6 +40,7 @@ import (
 // before its non_cached.
 type sampleBuilder struct {
 	a    answer
+	want int               // the samples to make room for after the first stat
 	ids  map[string]string // one copy of each group id
 	loc  *time.Location
 	own  [2]ownFigure // the stat's own figures
@@ -55,8 +56,11 @@ type ownFigure struct {
 	value float64
 }
 
+// newSampleBuilder returns a builder for about size samples: they are
+// allocated once the first stat is read, so that an answer in another form,
+// which the fast reader gives up on at its first stat, costs nothing.
 func newSampleBuilder(size int, loc *time.Location) *sampleBuilder {
-	return &sampleBuilder{a: answer{samples: make([]sample, 0, size)}, ids: map[string]string{}, loc: loc}
+	return &sampleBuilder{want: size, ids: map[string]string{}, loc: loc}
 }
 
 // startStat begins a stat.
@@ -116,6 +120,10 @@ func (sb *sampleBuilder) endStat(at time.Time) {
 	for i := sb.base; i < len(sb.a.samples); i++ {
 		sb.a.samples[i].at = at
 	}
+	if sb.want > len(sb.a.samples) {
+		sb.a.samples = slices.Grow(sb.a.samples, sb.want-len(sb.a.samples))
+	}
+	sb.want = 0
 }
 
 // figure reads a figure's text as number does: empty means no figure.
@@ -436,8 +444,14 @@ type xmlTag struct {
 	empty bool // <name/>
 }
 
+// xmlBytesPerFigure sizes the samples of an XML answer: about what the
+// densest documented answer spends on a figure, so that the samples are
+// allocated once (growing a list of a million doubles it for a while) and
+// never take more than the answer's bytes.
+const xmlBytesPerFigure = 64
+
 func readXMLFast(body []byte, loc *time.Location) (answer, bool) {
-	p := &xmlFast{b: body, sb: newSampleBuilder(len(body)/96, loc)}
+	p := &xmlFast{b: body, sb: newSampleBuilder(len(body)/xmlBytesPerFigure, loc)}
 	if !p.misc() {
 		return answer{}, false
 	}
