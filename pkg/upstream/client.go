@@ -125,7 +125,7 @@ func New(opts Options) (*Client, error) {
 	}
 	hc := opts.HTTPClient
 	if hc == nil {
-		hc, err = httpclient.New(sdkOptions(opts))
+		hc, err = sdkClient(opts)
 		if err != nil {
 			return nil, errors.New(Clean(fmt.Sprintf("%s: building the HTTP client: %s", opts.Source, Quote(err.Error())), opts.Secrets))
 		}

@@ -44,6 +44,37 @@ func sdkOptions(opts Options) httpclient.Options {
 	return ho
 }
 
+// sdkClient builds the SDK's HTTP client of a source (see sdkOptions).
+// The SDK wraps its transport in middlewares that cannot release idle
+// connections, so the transport itself is kept for that (see
+// tlsExplainer.CloseIdleConnections).
+func sdkClient(opts Options) (*http.Client, error) {
+	ho := sdkOptions(opts)
+	var base *http.Transport
+	ho.ConfigureTransport = func(_ httpclient.Options, t *http.Transport) { base = t }
+	hc, err := httpclient.New(ho)
+	if err != nil {
+		return nil, err
+	}
+	own := *hc
+	own.Transport = &idleCloser{RoundTripper: hc.Transport, base: base}
+	return &own, nil
+}
+
+// idleCloser is the SDK's middleware chain with the transport under it,
+// whose idle connections it releases.
+type idleCloser struct {
+	http.RoundTripper
+	base *http.Transport // nil: nothing to release
+}
+
+// CloseIdleConnections releases the SDK transport's idle connections.
+func (t *idleCloser) CloseIdleConnections() {
+	if t.base != nil {
+		t.base.CloseIdleConnections()
+	}
+}
+
 // explainTLS returns a copy of hc (the caller's is left as it is) whose
 // transport turns a certificate failure into an *Error saying what to
 // change, for the client's own calls and for the libraries given its HTTP

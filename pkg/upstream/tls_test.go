@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -307,5 +308,36 @@ func TestSDKOptionsKeepWhatAppliesToEveryHost(t *testing.T) {
 	}
 	if got := sdkOptions(Options{}); got.TLS != nil || got.ProxyOptions != nil {
 		t.Errorf("without options: %+v", got)
+	}
+}
+
+// TestCloseReleasesTheSDKTransportsConnections: the SDK's middlewares hide
+// its transport's CloseIdleConnections; Close must still release them, so
+// that a data source whose settings changed leaves no connection open.
+func TestCloseReleasesTheSDKTransportsConnections(t *testing.T) {
+	var opened atomic.Int64
+	ts := httptest.NewUnstartedServer(http.HandlerFunc(okJSON))
+	ts.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			opened.Add(1)
+		}
+	}
+	ts.Start()
+	t.Cleanup(ts.Close)
+	c := newClient(t, ts.URL, func(o *Options) { o.CacheTTL = 0 })
+	for range 2 {
+		if _, err := c.Do(context.Background(), Call{Path: "/x"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := opened.Load(); n != 1 {
+		t.Fatalf("connections before Close: %d, want 1 (kept alive)", n)
+	}
+	c.Close()
+	if _, err := c.Do(context.Background(), Call{Path: "/x"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := opened.Load(); n != 2 {
+		t.Fatalf("connections after Close: %d, want 2 (the idle one was released)", n)
 	}
 }
