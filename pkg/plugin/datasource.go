@@ -85,9 +85,7 @@ func buildDatasource(settings backend.DataSourceInstanceSettings, specs []source
 	}
 	if httpOptions != nil {
 		if cfg.HTTPClient, err = httpOptions(); err != nil {
-			return nil, errors.New(upstream.Clean(fmt.Sprintf(
-				"the data source's connection settings cannot be read (%s) — check enableSecureSocksProxy and the Secure SOCKS proxy settings",
-				upstream.Quote(err.Error())), cfg.Secrets()))
+			return nil, errors.New(upstream.Clean(err.Error(), cfg.Secrets()))
 		}
 	}
 	logger := log.DefaultLogger.With("datasource", settings.UID)

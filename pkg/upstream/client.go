@@ -127,7 +127,9 @@ func New(opts Options) (*Client, error) {
 	if hc == nil {
 		hc, err = sdkClient(opts)
 		if err != nil {
-			return nil, errors.New(Clean(fmt.Sprintf("%s: building the HTTP client: %s", opts.Source, Quote(err.Error())), opts.Secrets))
+			return nil, errors.New(Clean(fmt.Sprintf(
+				"%s: the HTTP client cannot be built (%s) — check the source's TLS settings and, with enableSecureSocksProxy on, the secure_socks_datasource_proxy section of Grafana's configuration",
+				opts.Source, Quote(err.Error())), opts.Secrets))
 		}
 	}
 	hc = guardClient(explainTLS(hc, opts), opts)

@@ -2,6 +2,8 @@ package upstream
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"maps"
 	"os"
 
@@ -22,8 +24,27 @@ import (
 // client does not reach (proxy.Options without a client configuration
 // leave the proxy off), so when the request carries no proxy configuration
 // the environment's entries stand in for it, read by the SDK's own parser.
+//
+// Grafana's proxy configuration is read even for a data source that does
+// not use the proxy: when it cannot be read, such a data source keeps the
+// options without the proxy; one that asked for the proxy gets the error,
+// in plain words.
 func HTTPClientOptions(ctx context.Context, settings backend.DataSourceInstanceSettings) (httpclient.Options, error) {
-	return settings.HTTPClientOptions(withProxyFromEnv(ctx))
+	opts, err := settings.HTTPClientOptions(withProxyFromEnv(ctx))
+	if err == nil {
+		return opts, nil
+	}
+	if opts.Labels == nil { // the SDK could not read the settings at all
+		return opts, fmt.Errorf("the data source's HTTP settings cannot be read (%s)", Quote(err.Error()))
+	}
+	var jd map[string]any
+	_ = json.Unmarshal(settings.JSONData, &jd)
+	if !proxy.SecureSocksProxyEnabledOnDS(jd) {
+		opts.ProxyOptions = nil
+		return opts, nil
+	}
+	return opts, fmt.Errorf("enableSecureSocksProxy is on, but Grafana's Secure SOCKS proxy settings cannot be read (%s) — check the secure_socks_datasource_proxy section of Grafana's configuration, or turn enableSecureSocksProxy off",
+		Quote(err.Error()))
 }
 
 // proxyKeys are the Grafana configuration entries of the Secure SOCKS

@@ -122,3 +122,34 @@ func TestSOCKSProxyThatDoesNotConnectIsNamed(t *testing.T) {
 		t.Log(ue.Message)
 	}
 }
+
+func TestHTTPClientOptionsUnreadableGrafanaProxySettings(t *testing.T) {
+	ctx := backend.WithGrafanaConfig(context.Background(), backend.NewGrafanaCfg(map[string]string{
+		proxy.PluginSecureSocksProxyEnabled:       "true",
+		proxy.PluginSecureSocksProxyAllowInsecure: "maybe",
+	}))
+	o, err := HTTPClientOptions(ctx, proxySettings("false"))
+	if err != nil || o.ProxyOptions != nil || o.Labels["datasource_uid"] != "ds-uid" {
+		t.Fatalf("a data source without the proxy must not fail: %v %+v", err, o)
+	}
+	_, err = HTTPClientOptions(ctx, proxySettings("true"))
+	want := "enableSecureSocksProxy is on, but Grafana's Secure SOCKS proxy settings cannot be read ("
+	if err == nil || !strings.HasPrefix(err.Error(), want) ||
+		!strings.HasSuffix(err.Error(), ") — check the secure_socks_datasource_proxy section of Grafana's configuration, or turn enableSecureSocksProxy off") {
+		t.Fatalf("error %v", err)
+	}
+	if strings.Contains(err.Error(), "proxy-pass-123") {
+		t.Fatalf("the error holds the proxy password: %v", err)
+	}
+}
+
+func TestHTTPClientThatCannotBeBuiltIsNamed(t *testing.T) {
+	_, err := New(Options{Source: "Pulse", BaseURL: "https://pulse.example.com", HTTP: &httpclient.Options{
+		ProxyOptions: &proxy.Options{Enabled: true, ClientCfg: &proxy.ClientCfg{ProxyAddress: "10.0.0.1:1080"}}, // TLS to the proxy, without its CA
+	}})
+	want := "Pulse: the HTTP client cannot be built ("
+	if err == nil || !strings.HasPrefix(err.Error(), want) ||
+		!strings.HasSuffix(err.Error(), ") — check the source's TLS settings and, with enableSecureSocksProxy on, the secure_socks_datasource_proxy section of Grafana's configuration") {
+		t.Fatalf("error %v", err)
+	}
+}
