@@ -293,7 +293,23 @@ func TestSOCKSSecureSocksProxyCarriesEverySource(t *testing.T) {
 		t.Errorf("the proxy's user names: %v, want the data source's uid (the SDK's default)", users)
 	}
 
+	// TLS to the upstream runs inside the proxied connection.
+	ca := newCertAuthority(t, "Company CA")
+	secure := only(sandboxDataSource("socks-tls", tlsSandbox(t, ca, nil)), "pulse")
+	secure.JSONData["enableSecureSocksProxy"] = true
+	secure.JSONData["pulseTlsAuthWithCACert"] = true
+	secure.Secure["pulseTlsCACert"] = ca.pem
 	before := socks.carried.Load()
+	q := tlsUsageQuery
+	q.From, q.To = now.Add(-time.Hour), now
+	if resp, err := h.QueryData(ctxT(t), secure, q); err != nil || resp.Responses[q.RefID].Error != nil {
+		t.Fatalf("Pulse over TLS through the proxy: %v %v", err, resp.Responses[q.RefID].Error)
+	}
+	if socks.carried.Load() == before {
+		t.Error("the TLS call did not go through the proxy")
+	}
+
+	before = socks.carried.Load()
 	direct := sandboxDataSource("socks-off", srv.URL)
 	direct.JSONData["enableSecureSocksProxy"] = false
 	ask(direct)
