@@ -61,8 +61,12 @@ func readJSON(body []byte, loc *time.Location) (answer, error) {
 }
 
 // readJSONTree reads a JSON bandwidth answer of any form the reader
-// tolerates, through the generic tree.
+// tolerates, through the generic tree: one stat at a time when the answer
+// is a list of stats (readJSONStats), else the whole document's.
 func readJSONTree(body []byte, loc *time.Location) (answer, error) {
+	if a, err, ok := readJSONStats(body, loc); ok {
+		return a, err
+	}
 	doc, err := decodeJSON(body)
 	if err != nil {
 		return answer{}, err
@@ -92,6 +96,64 @@ func readXMLTree(body []byte, loc *time.Location) (answer, error) {
 		return answer{}, err
 	}
 	return readStats(root.tree(), loc)
+}
+
+// errWhole stops readJSONStats at an answer of another form.
+var errWhole = errors.New("not a list of stats")
+
+// readJSONStats reads [stat, …] or {"stats": [stat, …]} one stat at a
+// time, each decoded into the generic tree of that stat alone, into what
+// readStats reads from the tree of the whole document: the same samples and
+// the same error (the stats' first; the shared reader accepts exactly the
+// documents encoding/json accepts, up to the same depth). ok is false for
+// any other form, and for an answer that is not valid JSON, whose error
+// encoding/json words.
+func readJSONStats(body []byte, loc *time.Location) (a answer, err error, ok bool) {
+	r := jsonread.New(body)
+	var statErr error
+	n := 0
+	stat := func() {
+		raw := r.Skip()
+		if r.Err() != nil {
+			return
+		}
+		if n++; statErr != nil {
+			return
+		}
+		v, err := decodeJSON(raw)
+		if err == nil {
+			err = a.addStat(v, loc)
+		}
+		if err != nil {
+			statErr = fmt.Errorf("stat %d: %w", n, err)
+		}
+	}
+	a.samples = make([]sample, 0, len(body)/jsonBytesPerFigure)
+	switch r.Peek() {
+	case '[':
+		r.Array(stat)
+	case '{':
+		keys := 0
+		r.Object(func(key []byte) {
+			if keys++; keys > 1 || string(key) != "stats" || r.Peek() != '[' {
+				r.Stop(errWhole)
+				return
+			}
+			r.Array(stat)
+		})
+		if keys != 1 {
+			return answer{}, nil, false
+		}
+	default:
+		return answer{}, nil, false
+	}
+	if !r.AtEnd() {
+		return answer{}, nil, false
+	}
+	if statErr != nil {
+		return answer{}, statErr, true
+	}
+	return a, nil, true
 }
 
 // readXMLStats reads <stats …><stat>…</stat><stat>…</stat>…</stats> one

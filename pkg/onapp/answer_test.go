@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/opsdeck/servicestats/pkg/internal/jsonread"
 	"github.com/opsdeck/servicestats/pkg/models"
 )
 
@@ -274,6 +275,7 @@ func FuzzReadJSON(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, doc []byte) {
+		checkJSONStats(t, doc)
 		a, err := readJSON(doc, time.UTC)
 		if err != nil {
 			checkMessage(t, err)
@@ -465,6 +467,62 @@ func TestReadXMLStatsIsTheWholeTree(t *testing.T) {
 		checkXMLStats(t, []byte(doc))
 	}
 	if _, err, ok := readXMLStats([]byte(`<stats type="array"><stat><date>2014-11-26T00:00:00Z</date></stat><stat><date>yesterday</date></stat></stats>`), time.UTC); !ok || err == nil || !strings.Contains(err.Error(), `stat 2: date "yesterday" is not a time`) {
+		t.Errorf("error %v (ok %v)", err, ok)
+	}
+}
+
+// checkJSONStats fails unless reading the stats one at a time gives what
+// the tree of the whole document gives: the same samples or the same error.
+func checkJSONStats(t *testing.T, doc []byte) {
+	t.Helper()
+	a, err, ok := readJSONStats(doc, time.UTC)
+	if !ok {
+		return
+	}
+	var want answer
+	tree, werr := decodeJSON(doc)
+	if werr == nil {
+		want, werr = readStats(tree, time.UTC)
+	}
+	if (err == nil) != (werr == nil) || err != nil && err.Error() != werr.Error() {
+		t.Fatalf("%.200q: one stat at a time: %v; whole tree: %v", doc, err, werr)
+	}
+	if a.dim != want.dim || !slices.Equal(a.samples, want.samples) {
+		t.Fatalf("%.200q: one stat at a time read %+v, the whole tree %+v", doc, a, want)
+	}
+}
+
+// TestReadJSONStatsIsTheWholeTree: the JSON answers of testdata and odd
+// lists of stats read one stat at a time into what the whole tree reads.
+func TestReadJSONStatsIsTheWholeTree(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
+	took := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkJSONStats(t, b)
+		if _, _, ok := readJSONStats(b, time.UTC); ok {
+			took++
+		}
+	}
+	if took == 0 {
+		t.Error("no testdata answer read one stat at a time")
+	}
+	for _, doc := range []string{
+		`[{"stat":{"date":"2014-11-26T00:00:00Z","cached":1,"note":1}},{"stat":{"date":"yesterday"}},{"cached":1}]`,
+		`{"stats":[{"date":"2014-11-26T00:00:00Z","cached":"1","x":[]},{"stat":{"stat":{"date":"2014-11-27T00:00:00Z"}}}]}`,
+		`[{"stat":{"date":"2014-11-26T00:00:00Z","resources":[{"resource":{"1":{"cached":1}}}],"locations":[{"location":{"2":{"cached":1}}}]}}]`,
+		`[]`, `{"stats":[]}`, `[null]`, `[1]`, `[{"stat":{"date":"2014-11-26T00:00:00Z","cached":1e400}}]`,
+		`[{"stat":{"date":"2014-11-26T00:00:00Z","cached":1}}] x`, `[{"stat":{"date":"2014-11-26T00:00:00Z","cached":1},]`,
+		`[` + strings.Repeat("[", jsonread.MaxDepth-1) + strings.Repeat("]", jsonread.MaxDepth-1) + `]`,
+		`{"stats":[` + strings.Repeat("[", jsonread.MaxDepth-1) + strings.Repeat("]", jsonread.MaxDepth-1) + `]}`,
+		"[{\"stat\":{\"date\":\"2014-11-26T00:00:00Z\",\"cached\":\"\xff\"}}]",
+	} {
+		checkJSONStats(t, []byte(doc))
+	}
+	if _, err, ok := readJSONStats([]byte(`[{"date":"2014-11-26T00:00:00Z","n":1},{"date":"yesterday"}]`), time.UTC); !ok || err == nil || !strings.Contains(err.Error(), `stat 2: date "yesterday" is not a time`) {
 		t.Errorf("error %v (ok %v)", err, ok)
 	}
 }

@@ -209,8 +209,12 @@ type jsonFast struct {
 	sb *sampleBuilder
 }
 
+// jsonBytesPerFigure sizes the samples of a JSON answer, as
+// xmlBytesPerFigure does for XML.
+const jsonBytesPerFigure = 32
+
 func readJSONFast(body []byte, loc *time.Location) (answer, bool) {
-	p := &jsonFast{Reader: jsonread.New(body), sb: newSampleBuilder(len(body)/48, loc)}
+	p := &jsonFast{Reader: jsonread.New(body), sb: newSampleBuilder(len(body)/jsonBytesPerFigure, loc)}
 	switch p.Peek() {
 	case '[':
 		p.stats()
