@@ -343,14 +343,27 @@ func mustJSON(t *testing.T, v any) []byte {
 
 func TestTLSSwitchesMustBeBooleans(t *testing.T) {
 	for jd, want := range map[string]string{
-		`{"onappTlsSkipVerify":"yes"}`:      "onappTlsSkipVerify must be true or false",
-		`{"pulseTlsAuth":1}`:                "pulseTlsAuth must be true or false",
 		`{"enableSecureSocksProxy":"true"}`: "enableSecureSocksProxy must be true or false without quotes: Grafana reads only a JSON boolean there",
+		`{"enableSecureSocksProxy":"on"}`:   "enableSecureSocksProxy must be true or false",
 	} {
 		_, err := Load(backend.DataSourceInstanceSettings{JSONData: []byte(jd)})
 		if err == nil || err.Error() != want {
 			t.Errorf("%s: %v, want %q", jd, err, want)
 		}
+	}
+	// A TLS switch that is no boolean fails its source alone.
+	s, err := Load(backend.DataSourceInstanceSettings{JSONData: []byte(`{"onappTlsSkipVerify":"yes","pulseTlsAuth":1,"pulseTlsSkipVerify":{"x":1}}`)})
+	if err != nil {
+		t.Fatalf("Load must leave a source's TLS switch to that source: %v", err)
+	}
+	if err := s.OnApp.Check(); err == nil || err.Error() != "onappTlsSkipVerify must be true or false" {
+		t.Errorf("onapp: %v", err)
+	}
+	if err := s.Pulse.Check(); err == nil || err.Error() != "pulseTlsSkipVerify must be true or false" {
+		t.Errorf("pulse: %v", err)
+	}
+	if err := s.OVH.Check(); err != nil {
+		t.Errorf("ovh: %v", err)
 	}
 	for jd, want := range map[string]bool{
 		`{"enableSecureSocksProxy":true}`: true, `{"enableSecureSocksProxy":false}`: false, `{"enableSecureSocksProxy":null}`: false, `{}`: false,
@@ -360,7 +373,7 @@ func TestTLSSwitchesMustBeBooleans(t *testing.T) {
 			t.Errorf("%s: %v %v, want %v", jd, s.SecureSocksProxy, err, want)
 		}
 	}
-	s, err := Load(backend.DataSourceInstanceSettings{JSONData: []byte(`{"ovhTlsAuthWithCACert":"false","ovhTlsAuth":"","ovhTlsSkipVerify":null}`)})
+	s, err = Load(backend.DataSourceInstanceSettings{JSONData: []byte(`{"ovhTlsAuthWithCACert":"false","ovhTlsAuth":"","ovhTlsSkipVerify":null}`)})
 	if err != nil || s.OVH.TLS.Options() != nil {
 		t.Errorf("quoted false, empty and null switches: %v %+v", err, s)
 	}

@@ -43,11 +43,20 @@ type TLSSettings struct {
 	CACert         string
 	ClientCert     string
 	ClientKey      string
+	// badSwitch is the first switch key that held no boolean.
+	badSwitch string
 }
 
 // loadTLS reads the TLS settings of the source with the given key prefix.
 func loadTLS(prefix string, flags map[string]flexBool, sec map[string]string) TLSSettings {
+	bad := ""
+	for _, suffix := range []string{TLSSkipVerifyKey, TLSAuthWithCACertKey, TLSAuthKey} {
+		if flags[prefix+suffix].bad && bad == "" {
+			bad = prefix + suffix
+		}
+	}
 	return TLSSettings{
+		badSwitch:      bad,
 		Prefix:         prefix,
 		SkipVerify:     flags[prefix+TLSSkipVerifyKey].v,
 		AuthWithCACert: flags[prefix+TLSAuthWithCACertKey].v,
@@ -62,10 +71,13 @@ func loadTLS(prefix string, flags map[string]flexBool, sec map[string]string) TL
 // ("onappTlsCACert").
 func (t TLSSettings) Key(suffix string) string { return t.Prefix + suffix }
 
-// Check reports the first problem of the TLS settings: a switch on with its
-// PEM missing, or a PEM that does not parse. Messages name the setting and
+// Check reports the first problem of the TLS settings: a switch that is no
+// boolean, a switch on with its PEM missing, or a PEM that does not parse. Messages name the setting and
 // never quote its value.
 func (t TLSSettings) Check() error {
+	if t.badSwitch != "" {
+		return fmt.Errorf("%s must be true or false", t.badSwitch)
+	}
 	if t.AuthWithCACert {
 		if t.CACert == "" {
 			return fmt.Errorf("%s is on but %s is empty: paste the PEM of the CA certificate that signed the server's certificate, or turn %s off",
@@ -169,8 +181,10 @@ var tlsPrefixes = []string{TLSPrefixOVH, TLSPrefixOnApp, TLSPrefixPulse}
 
 // switches reads the boolean TLS keys of every source and
 // enableSecureSocksProxy from jsonData. A switch accepts true, false, their
-// quoted forms (hand-written provisioning files quote them) or null; the
-// error names the key, never the value.
+// quoted forms (hand-written provisioning files quote them) or null. A TLS
+// switch holding anything else is kept as bad, for its source's Check to
+// report; enableSecureSocksProxy, which concerns every source, fails here.
+// Errors name the key, never the value.
 func switches(raw []byte) (map[string]flexBool, error) {
 	out := map[string]flexBool{}
 	if len(raw) == 0 {
@@ -191,6 +205,10 @@ func switches(raw []byte) (map[string]flexBool, error) {
 		}
 		var b flexBool
 		if err := json.Unmarshal(v, &b); err != nil {
+			if k != EnableSecureSocksProxyKey {
+				out[k] = flexBool{bad: true} // the source's own problem: see TLSSettings.Check
+				continue
+			}
 			return nil, fmt.Errorf("%s must be true or false", k)
 		}
 		if k == EnableSecureSocksProxyKey && b.set && strings.HasPrefix(strings.TrimSpace(string(v)), `"`) {
@@ -207,6 +225,7 @@ func switches(raw []byte) (map[string]flexBool, error) {
 type flexBool struct {
 	v   bool
 	set bool
+	bad bool // held something else
 }
 
 func (b *flexBool) UnmarshalJSON(data []byte) error {
