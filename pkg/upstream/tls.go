@@ -47,7 +47,7 @@ func sdkOptions(opts Options) httpclient.Options {
 // sdkClient builds the SDK's HTTP client of a source (see sdkOptions).
 // The SDK wraps its transport in middlewares that cannot release idle
 // connections, so the transport itself is kept for that (see
-// tlsExplainer.CloseIdleConnections).
+// idleCloser).
 func sdkClient(opts Options) (*http.Client, error) {
 	ho := sdkOptions(opts)
 	var base *http.Transport
