@@ -210,10 +210,18 @@ func decodeAggregates(c *upstream.Client, spec aggregateSpec) decoder[[]aggRow] 
 		s := newScanner(resp.Body, false)
 		var rows []aggRow
 		var w wireAggregate
-		if err := s.rows(func() { rows = append(rows, spec.row(s.aggregateRow(&w))) }); err != nil {
+		n := 0
+		err := s.rows(func() {
+			if n++; n > models.MaxUsageLimit { // more than any page may hold (overfull): counted, not kept
+				s.Skip()
+				return
+			}
+			rows = append(rows, spec.row(s.aggregateRow(&w)))
+		})
+		if err != nil {
 			return nil, 0, c.DecodeError(resp, err)
 		}
-		return rows, len(rows), nil
+		return rows, n, nil
 	}
 }
 

@@ -88,7 +88,9 @@ func newLogBlock(n int, keep func(string) string) *logBlock {
 }
 
 // decodeLogs returns the decoder of the log pages: each page is read
-// straight into a block pre-sized by the page size.
+// straight into a block pre-sized by the page size. The rows past the page
+// size are counted, not kept: such a page is an error (overfull), and
+// keeping them let one page at the size cap take ten times its bytes.
 func decodeLogs(c *upstream.Client, limit int) decoder[*logBlock] {
 	return func(resp *upstream.Response) (*logBlock, int, error) {
 		if err := c.CheckJSON(resp); err != nil {
@@ -98,7 +100,10 @@ func decodeLogs(c *upstream.Client, limit int) decoder[*logBlock] {
 		b := newLogBlock(limit, s.keep)
 		n := 0
 		err := s.rows(func() {
-			n++
+			if n++; n > limit { // overfull: counted for the error, not kept
+				s.Skip()
+				return
+			}
 			b.add(s.logRow(), n)
 		})
 		if err != nil {

@@ -189,3 +189,20 @@ func TestRankingIsASortOfEverything(t *testing.T) {
 		}
 	}
 }
+
+// TestOverfullPagesCountedNotKept: the rows of a page past its limit are
+// counted (the overfull error says how many Pulse sent) but not kept.
+func TestOverfullPagesCountedNotKept(t *testing.T) {
+	src := newTestSource(t, "http://pulse.example")
+	resp := &upstream.Response{Status: 200, Header: http.Header{"Content-Type": {"application/json"}}, Body: logPage(10)}
+	b, n, err := decodeLogs(src.logs, 3)(resp)
+	if err != nil || n != 10 || len(b.time) != 3 {
+		t.Errorf("logs: %d rows counted, %d kept, %v", n, len(b.time), err)
+	}
+	body := "[" + strings.Repeat(`{"route":"/a","totalRequests":1},`, models.MaxUsageLimit+5) + `{"route":"/b"}]`
+	resp.Body = []byte(body)
+	rows, n, err := decodeAggregates(src.reports, aggregateSpecs[models.UsageReportRoutes])(resp)
+	if err != nil || n != models.MaxUsageLimit+6 || len(rows) != models.MaxUsageLimit {
+		t.Errorf("aggregates: %d rows counted, %d kept, %v", n, len(rows), err)
+	}
+}

@@ -383,3 +383,54 @@ func BenchmarkReadersP5OnAppJSONMemory(b *testing.B) {
 		})
 	}
 }
+
+// overfullLogPage is one Pulse log page of rows rows (about 280 bytes a
+// row), whatever the limit asked.
+func overfullLogPage(rows int) []byte {
+	start := time.Now().UTC().Add(-2 * time.Hour)
+	var b bytes.Buffer
+	b.WriteByte('[')
+	for i := range rows {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"requestId":"req-%016x","entreprise":{"id":"ent-%d","name":"Enterprise %d"},"device":[{"id":"dev-%d","name":"Gateway %d"}],`+
+			`"route":"/api/v1/orders/%d","method":"GET","timestamp":%q,"executionTime":%d,"responseSize":2600,"complexityScore":6}`,
+			i, i%50, i%50, i%400, i%400, i, start.Add(time.Duration(i)*time.Millisecond).Format("2006-01-02T15:04:05.000Z"), i%700)
+	}
+	b.WriteByte(']')
+	return b.Bytes()
+}
+
+// TestReadersOverfullPageMemory: one Pulse log page of 200,000 rows (about
+// 58 MB, under the size cap) where 5,000 were asked for is an error, and
+// the rows past the limit are counted, not kept: the process's peak RSS
+// grows by at most 100 MB + 3× the page.
+func TestReadersOverfullPageMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("58 MB of answer")
+	}
+	page := overfullLogPage(200_000)
+	base := nestedAnswer(t, func(p string) bool { return p == sandbox.PulsePrefix+"/stats" }, "application/json", page)
+	bin, err := BinaryPath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, err := Launch(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer own.Close()
+	_, start := processMemory(t, own.PID())
+	from, to := usageRange(time.Hour)
+	msg := oneQuery(t, own, ctxT(t), SandboxDataSource("readers-overfull", base),
+		Query{RefID: "U", QueryType: "usage", JSON: map[string]any{"report": "logs", "limit": 5000}, From: from, To: to})
+	if want := "Pulse sent 200000 rows for a page of at most 5000"; !strings.Contains(msg, want) {
+		t.Errorf("error %q, want one with %q", msg, want)
+	}
+	_, peak := processMemory(t, own.PID())
+	t.Logf("peak RSS grew by %d MiB for a %d MiB page", (peak-start)>>20, len(page)>>20)
+	if limit := int64(100<<20 + 3*len(page)); peak-start > limit {
+		t.Errorf("peak RSS grew by %d MiB, want under %d MiB", (peak-start)>>20, limit>>20)
+	}
+}
