@@ -78,6 +78,9 @@ type Settings struct {
 	// the data source fills it in, since the options depend on the
 	// request's Grafana configuration.
 	HTTPClient *httpclient.Options
+	// Shared is the cache, coalescing and OVH rate guard shared by Grafana's
+	// replicas through Redis (sharedCacheUrl…); see SharedSettings.
+	Shared SharedSettings
 }
 
 // OVHSettings configures the Telephony QoS source.
@@ -139,6 +142,8 @@ type jsonData struct {
 	OVHRequestsPerMinute flexNumber `json:"ovhRequestsPerMinute"`
 	OVHAlertingShare     flexNumber `json:"ovhAlertingShare"`
 	MaxResponseBytes     flexNumber `json:"maxResponseBytes"`
+	SharedCacheURL       string     `json:"sharedCacheUrl"`
+	SharedCacheReplicas  flexNumber `json:"sharedCacheReplicas"`
 }
 
 // Load reads a data source's settings and checks those every source shares.
@@ -193,6 +198,11 @@ func Load(s backend.DataSourceInstanceSettings) (*Settings, error) {
 		SecureSocksProxy:     flags[EnableSecureSocksProxyKey].v,
 		// The SDK sends it to the Secure SOCKS proxy; kept here for scrubbing.
 		SecureSocksProxyPassword: sec["secureSocksProxyPassword"],
+		Shared: SharedSettings{
+			URL:      strings.TrimSpace(jd.SharedCacheURL),
+			Password: sec["sharedCachePassword"],
+			Replicas: jd.SharedCacheReplicas.intOr(DefaultSharedCacheReplicas),
+		},
 	}
 	if jd.OVHAlertingShare.set {
 		out.OVHAlertingShare = jd.OVHAlertingShare.v
@@ -255,7 +265,7 @@ func (s *Settings) validate() error {
 	case !(s.OVHAlertingShare >= 0 && s.OVHAlertingShare < 1):
 		return fmt.Errorf("ovhAlertingShare must be a share from 0 (no reservation) to below 1, such as 0.5")
 	}
-	return nil
+	return s.Shared.check()
 }
 
 // Check reports the first problem of the OVH settings: an unknown auth
@@ -368,11 +378,11 @@ func (p PulseSettings) Missing() []string {
 
 // Secrets returns every secret value of the settings, for log and error
 // scrubbing and for the tests that prove none leaks: the credentials, every
-// TLS PEM given (CA certificates included: they are secureJsonData) and the
-// Secure SOCKS proxy's password.
+// TLS PEM given (CA certificates included: they are secureJsonData), the
+// Secure SOCKS proxy's password and the shared cache's.
 func (s *Settings) Secrets() []string {
 	var out []string
-	all := []string{s.OVH.ApplicationSecret, s.OVH.ConsumerKey, s.OVH.ClientSecret, s.OnApp.APIKey, s.Pulse.Token, s.SecureSocksProxyPassword}
+	all := []string{s.OVH.ApplicationSecret, s.OVH.ConsumerKey, s.OVH.ClientSecret, s.OnApp.APIKey, s.Pulse.Token, s.SecureSocksProxyPassword, s.Shared.Password}
 	for _, t := range []TLSSettings{s.OVH.TLS, s.OnApp.TLS, s.Pulse.TLS} {
 		all = append(all, t.secrets()...)
 	}

@@ -378,3 +378,51 @@ func TestTLSSwitchesMustBeBooleans(t *testing.T) {
 		t.Errorf("quoted false, empty and null switches: %v %+v", err, s)
 	}
 }
+
+func TestLoadSharedCacheSettings(t *testing.T) {
+	s, err := Load(backend.DataSourceInstanceSettings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Shared.Enabled() || s.Shared.Replicas != DefaultSharedCacheReplicas {
+		t.Errorf("no shared cache by default: %+v", s.Shared)
+	}
+	s, err = Load(backend.DataSourceInstanceSettings{
+		JSONData:                []byte(`{"sharedCacheUrl":" rediss://redis.example.com:6380/2 ","sharedCacheReplicas":"2"}`),
+		DecryptedSecureJSONData: map[string]string{"sharedCachePassword": "redis-pw"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Shared.URL != "rediss://redis.example.com:6380/2" || s.Shared.Password != "redis-pw" || s.Shared.Replicas != 2 || !s.Shared.Enabled() {
+		t.Errorf("shared %+v", s.Shared)
+	}
+	if !strings.Contains(strings.Join(s.Secrets(), ","), "redis-pw") {
+		t.Errorf("the shared cache's password is no secret: %v", s.Secrets())
+	}
+}
+
+func TestSharedCacheSettingsErrorsNameTheKeyNeverThePassword(t *testing.T) {
+	for _, tc := range []struct{ jd, key string }{
+		{`{"sharedCacheUrl":"http://redis:6379"}`, "sharedCacheUrl"},
+		{`{"sharedCacheUrl":"redis://"}`, "sharedCacheUrl"},
+		{`{"sharedCacheUrl":"redis://:hunter2secret@redis:6379/0"}`, "sharedCachePassword"},
+		{`{"sharedCacheUrl":"redis://user:hunter2secret@redis:6379/zero"}`, "sharedCacheUrl"},
+		{`{"sharedCacheUrl":"redis://redis:6379/db"}`, "sharedCacheUrl"},
+		{`{"sharedCacheUrl":"redis ://user:hunter2secret@redis"}`, "sharedCacheUrl"},
+		{`{"sharedCacheUrl":"redis://redis:6379/0","sharedCacheReplicas":0}`, "sharedCacheReplicas"},
+		{`{"sharedCacheReplicas":"three"}`, "three"},
+	} {
+		_, err := Load(backend.DataSourceInstanceSettings{JSONData: []byte(tc.jd)})
+		if err == nil {
+			t.Errorf("%s accepted", tc.jd)
+			continue
+		}
+		if !strings.Contains(err.Error(), tc.key) || strings.Contains(err.Error(), "hunter2secret") {
+			t.Errorf("%s: %v", tc.jd, err)
+		}
+	}
+	if _, err := Load(backend.DataSourceInstanceSettings{JSONData: []byte(`{"sharedCacheUrl":"redis://ops@redis:6379"}`)}); err != nil {
+		t.Errorf("a Redis user name without password is refused: %v", err)
+	}
+}
