@@ -2,17 +2,11 @@ package upstream
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"io"
 	stdlog "log"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -23,96 +17,20 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend/httpclient"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/proxy"
+
+	"github.com/opsdeck/servicestats/internal/testutil"
 )
-
-// testCA is a certificate authority made for one test.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  string
-}
-
-func newTestCA(t *testing.T, name string) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return &testCA{cert: cert, key: key, pem: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))}
-}
-
-// issued is a certificate the test CA signed, with its key, as a TLS
-// certificate and as PEM.
-type issued struct {
-	tls     tls.Certificate
-	certPEM string
-	keyPEM  string
-}
-
-// issue signs a certificate: a server's for the given hosts (names or IP
-// addresses), or a client's when hosts is empty; change adjusts the
-// template (validity).
-func (ca *testCA) issue(t *testing.T, hosts []string, change ...func(*x509.Certificate)) issued {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	if len(hosts) > 0 {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-	}
-	for _, h := range hosts {
-		if ip := net.ParseIP(h); ip != nil {
-			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
-		} else {
-			tmpl.DNSNames = append(tmpl.DNSNames, h)
-		}
-	}
-	for _, c := range change {
-		c(tmpl)
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certPEM := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
-	keyPEM := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}))
-	pair, err := tls.X509KeyPair([]byte(certPEM), []byte(keyPEM))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return issued{tls: pair, certPEM: certPEM, keyPEM: keyPEM}
-}
 
 // tlsServer starts an HTTPS test upstream with the certificate given and,
 // when clientCAs is set, requiring a client certificate they signed.
-func tlsServer(t *testing.T, cert issued, clientCAs ...*testCA) *httptest.Server {
+func tlsServer(t *testing.T, cert testutil.Issued, clientCAs ...*testutil.CA) *httptest.Server {
 	t.Helper()
 	ts := httptest.NewUnstartedServer(http.HandlerFunc(okJSON))
-	ts.TLS = &tls.Config{Certificates: []tls.Certificate{cert.tls}}
+	ts.TLS = &tls.Config{Certificates: []tls.Certificate{cert.TLS}}
 	if len(clientCAs) > 0 {
 		pool := x509.NewCertPool()
 		for _, ca := range clientCAs {
-			pool.AddCert(ca.cert)
+			pool.AddCert(ca.Cert)
 		}
 		ts.TLS.ClientAuth, ts.TLS.ClientCAs = tls.RequireAndVerifyClientCert, pool
 	}
@@ -144,29 +62,29 @@ func tlsFailure(t *testing.T, c *Client) string {
 }
 
 func TestTLSServerSignedByAnUnknownAuthority(t *testing.T) {
-	ca := newTestCA(t, "Company CA")
-	ts := tlsServer(t, ca.issue(t, []string{"127.0.0.1"}))
+	ca := testutil.NewCA(t, "Company CA")
+	ts := tlsServer(t, ca.Issue(t, []string{"127.0.0.1"}))
 
 	want := "OnApp CDN: the server's certificate is signed by an unknown authority — set the CA certificate under CDN bandwidth → TLS"
 	if got := tlsFailure(t, tlsClient(t, ts.URL, nil)); got != want {
 		t.Fatalf("message:\n got %q\nwant %q", got, want)
 	}
-	if _, err := tlsClient(t, ts.URL, &httpclient.TLSOptions{CACertificate: ca.pem}).Do(context.Background(), Call{Path: "/x"}); err != nil {
+	if _, err := tlsClient(t, ts.URL, &httpclient.TLSOptions{CACertificate: ca.PEM}).Do(context.Background(), Call{Path: "/x"}); err != nil {
 		t.Fatalf("with the CA certificate: %v", err)
 	}
 	if _, err := tlsClient(t, ts.URL, &httpclient.TLSOptions{InsecureSkipVerify: true}).Do(context.Background(), Call{Path: "/x"}); err != nil {
 		t.Fatalf("with skip-verify: %v", err)
 	}
-	other := newTestCA(t, "Other CA")
-	if got := tlsFailure(t, tlsClient(t, ts.URL, &httpclient.TLSOptions{CACertificate: other.pem})); got != want {
+	other := testutil.NewCA(t, "Other CA")
+	if got := tlsFailure(t, tlsClient(t, ts.URL, &httpclient.TLSOptions{CACertificate: other.PEM})); got != want {
 		t.Fatalf("with another CA:\n got %q\nwant %q", got, want)
 	}
 }
 
 func TestTLSServerCertificateForAnotherHost(t *testing.T) {
-	ca := newTestCA(t, "Company CA")
-	ts := tlsServer(t, ca.issue(t, []string{"cdn.example.test"}))
-	got := tlsFailure(t, tlsClient(t, ts.URL, &httpclient.TLSOptions{CACertificate: ca.pem}))
+	ca := testutil.NewCA(t, "Company CA")
+	ts := tlsServer(t, ca.Issue(t, []string{"cdn.example.test"}))
+	got := tlsFailure(t, tlsClient(t, ts.URL, &httpclient.TLSOptions{CACertificate: ca.PEM}))
 	want := `OnApp CDN: the server's certificate is not valid for 127.0.0.1 (it names cdn.example.test) — use a host name the certificate names in the URL, or have the certificate reissued for 127.0.0.1`
 	if got != want {
 		t.Fatalf("message:\n got %q\nwant %q", got, want)
@@ -174,11 +92,11 @@ func TestTLSServerCertificateForAnotherHost(t *testing.T) {
 }
 
 func TestTLSServerCertificateExpired(t *testing.T) {
-	ca := newTestCA(t, "Company CA")
-	ts := tlsServer(t, ca.issue(t, []string{"127.0.0.1"}, func(c *x509.Certificate) {
+	ca := testutil.NewCA(t, "Company CA")
+	ts := tlsServer(t, ca.Issue(t, []string{"127.0.0.1"}, func(c *x509.Certificate) {
 		c.NotBefore, c.NotAfter = time.Now().Add(-48*time.Hour), time.Now().Add(-24*time.Hour)
 	}))
-	got := tlsFailure(t, tlsClient(t, ts.URL, &httpclient.TLSOptions{CACertificate: ca.pem}))
+	got := tlsFailure(t, tlsClient(t, ts.URL, &httpclient.TLSOptions{CACertificate: ca.PEM}))
 	if !strings.HasPrefix(got, "OnApp CDN: the server's certificate has expired or is not valid yet (valid from ") ||
 		!strings.HasSuffix(got, ") — renew the certificate on "+strings.TrimPrefix(ts.URL, "https://")+", or check the clock of the Grafana server") {
 		t.Fatalf("message: %q", got)
@@ -186,40 +104,40 @@ func TestTLSServerCertificateExpired(t *testing.T) {
 }
 
 func TestTLSClientCertificateRequiredRefusedAccepted(t *testing.T) {
-	serverCA, clientCA := newTestCA(t, "Server CA"), newTestCA(t, "Client CA")
-	ts := tlsServer(t, serverCA.issue(t, []string{"127.0.0.1"}), clientCA)
+	serverCA, clientCA := testutil.NewCA(t, "Server CA"), testutil.NewCA(t, "Client CA")
+	ts := tlsServer(t, serverCA.Issue(t, []string{"127.0.0.1"}), clientCA)
 
-	got := tlsFailure(t, tlsClient(t, ts.URL, &httpclient.TLSOptions{CACertificate: serverCA.pem}))
+	got := tlsFailure(t, tlsClient(t, ts.URL, &httpclient.TLSOptions{CACertificate: serverCA.PEM}))
 	want := "OnApp CDN: the server requires a client certificate — turn on client authentication and set the client certificate and key under CDN bandwidth → TLS"
 	if got != want {
 		t.Fatalf("without a client certificate:\n got %q\nwant %q", got, want)
 	}
 
-	stranger := newTestCA(t, "Stranger CA").issue(t, nil)
-	got = tlsFailure(t, tlsClient(t, ts.URL, &httpclient.TLSOptions{CACertificate: serverCA.pem,
-		ClientCertificate: stranger.certPEM, ClientKey: stranger.keyPEM}))
+	stranger := testutil.NewCA(t, "Stranger CA").Issue(t, nil)
+	got = tlsFailure(t, tlsClient(t, ts.URL, &httpclient.TLSOptions{CACertificate: serverCA.PEM,
+		ClientCertificate: stranger.CertPEM, ClientKey: stranger.KeyPEM}))
 	want = "OnApp CDN: the server requires a client certificate from a CA it accepts, and the one under CDN bandwidth → TLS is not from one, so none was sent — set the client certificate and key issued by the server's client CA"
 	if got != want {
 		t.Fatalf("with a certificate from a CA the server does not name:\n got %q\nwant %q", got, want)
 	}
 
-	expired := clientCA.issue(t, nil, func(c *x509.Certificate) {
+	expired := clientCA.Issue(t, nil, func(c *x509.Certificate) {
 		c.NotBefore, c.NotAfter = time.Now().Add(-48*time.Hour), time.Now().Add(-24*time.Hour)
 	})
-	got = tlsFailure(t, tlsClient(t, ts.URL, &httpclient.TLSOptions{CACertificate: serverCA.pem,
-		ClientCertificate: expired.certPEM, ClientKey: expired.keyPEM}))
+	got = tlsFailure(t, tlsClient(t, ts.URL, &httpclient.TLSOptions{CACertificate: serverCA.PEM,
+		ClientCertificate: expired.CertPEM, ClientKey: expired.KeyPEM}))
 	if !strings.HasPrefix(got, "OnApp CDN: the server refused the client certificate (") ||
 		!strings.HasSuffix(got, ") — check the client certificate and key under CDN bandwidth → TLS: the server must trust the CA that signed the certificate, and the certificate must be valid") {
 		t.Fatalf("with an expired client certificate: %q", got)
 	}
-	for _, piece := range pieces(stranger.keyPEM + stranger.certPEM + expired.keyPEM + expired.certPEM) {
+	for _, piece := range pieces(stranger.KeyPEM + stranger.CertPEM + expired.KeyPEM + expired.CertPEM) {
 		if strings.Contains(got, piece) {
 			t.Fatalf("the message holds a piece of the PEM %q: %q", piece, got)
 		}
 	}
 
-	good := clientCA.issue(t, nil)
-	c := tlsClient(t, ts.URL, &httpclient.TLSOptions{CACertificate: serverCA.pem, ClientCertificate: good.certPEM, ClientKey: good.keyPEM})
+	good := clientCA.Issue(t, nil)
+	c := tlsClient(t, ts.URL, &httpclient.TLSOptions{CACertificate: serverCA.PEM, ClientCertificate: good.CertPEM, ClientKey: good.KeyPEM})
 	if _, err := c.Do(context.Background(), Call{Path: "/x"}); err != nil {
 		t.Fatalf("with the client certificate: %v", err)
 	}
@@ -236,10 +154,10 @@ func TestTLSToAPlainHTTPServer(t *testing.T) {
 }
 
 func TestTLSErrorIsNotRetried(t *testing.T) {
-	ca := newTestCA(t, "Company CA")
+	ca := testutil.NewCA(t, "Company CA")
 	var handshakes int
 	ts := httptest.NewUnstartedServer(http.HandlerFunc(okJSON))
-	ts.TLS = &tls.Config{Certificates: []tls.Certificate{ca.issue(t, []string{"127.0.0.1"}).tls}}
+	ts.TLS = &tls.Config{Certificates: []tls.Certificate{ca.Issue(t, []string{"127.0.0.1"}).TLS}}
 	ts.Config.ConnState = func(_ net.Conn, s http.ConnState) {
 		if s == http.StateNew {
 			handshakes++

@@ -17,6 +17,8 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend/proxy"
 
 	"github.com/opsdeck/servicestats/internal/sandbox"
+
+	"github.com/opsdeck/servicestats/internal/testutil"
 )
 
 // socksServer is a SOCKS5 proxy (RFC 1928: CONNECT, with no authentication
@@ -294,11 +296,11 @@ func TestSOCKSSecureSocksProxyCarriesEverySource(t *testing.T) {
 	}
 
 	// TLS to the upstream runs inside the proxied connection.
-	ca := newCertAuthority(t, "Company CA")
+	ca := testutil.NewCA(t, "Company CA")
 	secure := only(sandboxDataSource("socks-tls", tlsSandbox(t, ca, nil)), "pulse")
 	secure.JSONData["enableSecureSocksProxy"] = true
 	secure.JSONData["pulseTlsAuthWithCACert"] = true
-	secure.Secure["pulseTlsCACert"] = ca.pem
+	secure.Secure["pulseTlsCACert"] = ca.PEM
 	before := socks.carried.Load()
 	q := tlsUsageQuery
 	q.From, q.To = now.Add(-time.Hour), now

@@ -1,18 +1,11 @@
 package contract
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"io"
 	stdlog "log"
-	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -22,87 +15,20 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
 	"github.com/opsdeck/servicestats/internal/sandbox"
+
+	"github.com/opsdeck/servicestats/internal/testutil"
 )
-
-// certAuthority is a CA made for one test.
-type certAuthority struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  string
-}
-
-func newCertAuthority(t *testing.T, name string) *certAuthority {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return &certAuthority{cert: cert, key: key, pem: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))}
-}
-
-// keyPair is a certificate the CA issued, with its key.
-type keyPair struct {
-	tls     tls.Certificate
-	certPEM string
-	keyPEM  string
-}
-
-// issue signs a server certificate for 127.0.0.1 (server) or a client
-// certificate.
-func (ca *certAuthority) issue(t *testing.T, server bool) keyPair {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "grafana"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	if server {
-		tmpl.Subject.CommonName = "127.0.0.1"
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-		tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := keyPair{
-		certPEM: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
-		keyPEM:  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})),
-	}
-	if p.tls, err = tls.X509KeyPair([]byte(p.certPEM), []byte(p.keyPEM)); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
 
 // tlsSandbox serves the sandbox over HTTPS with a certificate for 127.0.0.1
 // that ca signed; with clientCA, it requires a client certificate that
 // clientCA signed.
-func tlsSandbox(t *testing.T, ca *certAuthority, clientCA *certAuthority) string {
+func tlsSandbox(t *testing.T, ca *testutil.CA, clientCA *testutil.CA) string {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(sandbox.New(sandbox.Config{}))
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{ca.issue(t, true).tls}}
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{ca.Issue(t, []string{"127.0.0.1"}).TLS}}
 	if clientCA != nil {
 		pool := x509.NewCertPool()
-		pool.AddCert(clientCA.cert)
+		pool.AddCert(clientCA.Cert)
 		srv.TLS.ClientAuth, srv.TLS.ClientCAs = tls.RequireAndVerifyClientCert, pool
 	}
 	srv.Config.ErrorLog = stdlog.New(io.Discard, "", 0) // the refused handshakes are the point
@@ -243,13 +169,13 @@ func noPEMPiece(t *testing.T, where, text string, pems ...string) {
 // CA made in the test signed: with pulseTlsAuthWithCACert and the CA the
 // queries and the health check answer; without it both fail in plain words.
 func TestTLSPulseWithTheCompanyCA(t *testing.T) {
-	ca := newCertAuthority(t, "Company CA")
+	ca := testutil.NewCA(t, "Company CA")
 	base := tlsSandbox(t, ca, nil)
 	var seen tlsSeen
 
 	with := only(sandboxDataSource("tls-pulse-ca", base), "pulse")
 	with.JSONData["pulseTlsAuthWithCACert"] = true
-	with.Secure["pulseTlsCACert"] = ca.pem
+	with.Secure["pulseTlsCACert"] = ca.PEM
 	wantSuccess(t, &seen, with, tlsUsageQuery, "Usage (Pulse)")
 	if res, err := host.CallResource(ctxT(t), with, "GET", "usage/enterprises"); err != nil || res.Status != http.StatusOK {
 		t.Errorf("resource: %v %+v", err, res)
@@ -270,12 +196,12 @@ func TestTLSPulseWithTheCompanyCA(t *testing.T) {
 
 	other := only(sandboxDataSource("tls-pulse-otherca", base), "pulse")
 	other.JSONData["pulseTlsAuthWithCACert"] = true
-	other.Secure["pulseTlsCACert"] = newCertAuthority(t, "Other CA").pem
+	other.Secure["pulseTlsCACert"] = testutil.NewCA(t, "Other CA").PEM
 	wantFailure(t, &seen, other, tlsUsageQuery, "Usage (Pulse)",
 		"Pulse: the server's certificate is signed by an unknown authority — set the CA certificate under Usage → TLS")
 
-	noPEMPiece(t, "an answer", seen.String(), ca.pem, other.Secure["pulseTlsCACert"])
-	noPEMPiece(t, "the plugin log", host.Logs(), ca.pem, other.Secure["pulseTlsCACert"])
+	noPEMPiece(t, "an answer", seen.String(), ca.PEM, other.Secure["pulseTlsCACert"])
+	noPEMPiece(t, "the plugin log", host.Logs(), ca.PEM, other.Secure["pulseTlsCACert"])
 }
 
 // TestTLSOnAppClientCertificate reaches an OnApp server that requires a
@@ -283,17 +209,17 @@ func TestTLSPulseWithTheCompanyCA(t *testing.T) {
 // answer; without a certificate, or with one it does not accept, they fail
 // in plain words.
 func TestTLSOnAppClientCertificate(t *testing.T) {
-	serverCA, clientCA := newCertAuthority(t, "Server CA"), newCertAuthority(t, "Client CA")
+	serverCA, clientCA := testutil.NewCA(t, "Server CA"), testutil.NewCA(t, "Client CA")
 	base := tlsSandbox(t, serverCA, clientCA)
-	client := clientCA.issue(t, false)
+	client := clientCA.Issue(t, nil)
 	var seen tlsSeen
 
 	ds := only(sandboxDataSource("tls-onapp-cert", base), "onapp")
 	ds.JSONData["onappTlsAuthWithCACert"] = true
 	ds.JSONData["onappTlsAuth"] = true
-	ds.Secure["onappTlsCACert"] = serverCA.pem
-	ds.Secure["onappTlsClientCert"] = client.certPEM
-	ds.Secure["onappTlsClientKey"] = client.keyPEM
+	ds.Secure["onappTlsCACert"] = serverCA.PEM
+	ds.Secure["onappTlsClientCert"] = client.CertPEM
+	ds.Secure["onappTlsClientKey"] = client.KeyPEM
 	wantSuccess(t, &seen, ds, tlsCDNQuery, "CDN bandwidth (OnApp)")
 	if res, err := host.CallResource(ctxT(t), ds, "GET", "cdn/resources"); err != nil || res.Status != http.StatusOK {
 		t.Errorf("resource: %v %+v", err, res)
@@ -303,17 +229,17 @@ func TestTLSOnAppClientCertificate(t *testing.T) {
 
 	none := only(sandboxDataSource("tls-onapp-nocert", base), "onapp")
 	none.JSONData["onappTlsAuthWithCACert"] = true
-	none.Secure["onappTlsCACert"] = serverCA.pem
+	none.Secure["onappTlsCACert"] = serverCA.PEM
 	wantFailure(t, &seen, none, tlsCDNQuery, "CDN bandwidth (OnApp)",
 		"OnApp CDN: the server requires a client certificate — turn on client authentication and set the client certificate and key under CDN bandwidth → TLS")
 
-	stranger := newCertAuthority(t, "Stranger CA").issue(t, false)
+	stranger := testutil.NewCA(t, "Stranger CA").Issue(t, nil)
 	wrong := only(sandboxDataSource("tls-onapp-wrongcert", base), "onapp")
 	wrong.JSONData["onappTlsAuthWithCACert"] = true
 	wrong.JSONData["onappTlsAuth"] = true
-	wrong.Secure["onappTlsCACert"] = serverCA.pem
-	wrong.Secure["onappTlsClientCert"] = stranger.certPEM
-	wrong.Secure["onappTlsClientKey"] = stranger.keyPEM
+	wrong.Secure["onappTlsCACert"] = serverCA.PEM
+	wrong.Secure["onappTlsClientCert"] = stranger.CertPEM
+	wrong.Secure["onappTlsClientKey"] = stranger.KeyPEM
 	wantFailure(t, &seen, wrong, tlsCDNQuery, "CDN bandwidth (OnApp)",
 		"OnApp CDN: the server requires a client certificate from a CA it accepts, and the one under CDN bandwidth → TLS is not from one, so none was sent — set the client certificate and key issued by the server's client CA")
 
@@ -334,7 +260,7 @@ func TestTLSOnAppClientCertificate(t *testing.T) {
 		broken.Secure[k] = v
 	}
 	broken.JSONData["pulseTlsAuthWithCACert"] = true
-	broken.Secure["pulseTlsCACert"] = serverCA.pem
+	broken.Secure["pulseTlsCACert"] = serverCA.PEM
 	r := queryOne(t, &seen, broken, tlsCDNQuery)
 	want := "CDN bandwidth (OnApp) cannot start: onappTlsClientCert and onappTlsClientKey do not make a pair: the private key cannot be read, or does not belong to the certificate — paste the key of that certificate (unencrypted PEM)"
 	if r.Error == nil || r.Error.Error() != want {
@@ -347,7 +273,7 @@ func TestTLSOnAppClientCertificate(t *testing.T) {
 		t.Errorf("health line of the broken key:\n got %q\nwant %q", line, want)
 	}
 
-	pems := []string{serverCA.pem, client.certPEM, client.keyPEM, stranger.certPEM, stranger.keyPEM, broken.Secure["onappTlsClientKey"]}
+	pems := []string{serverCA.PEM, client.CertPEM, client.KeyPEM, stranger.CertPEM, stranger.KeyPEM, broken.Secure["onappTlsClientKey"]}
 	noPEMPiece(t, "an answer", seen.String(), pems...)
 	noPEMPiece(t, "the plugin log", host.Logs(), pems...)
 }
@@ -357,7 +283,7 @@ func TestTLSOnAppClientCertificate(t *testing.T) {
 // signed calls and the API clock alike); without it the query fails in
 // plain words.
 func TestTLSOVHSkipVerifyOnACustomEndpoint(t *testing.T) {
-	base := tlsSandbox(t, newCertAuthority(t, "Unknown CA"), nil)
+	base := tlsSandbox(t, testutil.NewCA(t, "Unknown CA"), nil)
 	var seen tlsSeen
 
 	skip := only(sandboxDataSource("tls-ovh-skip", base), "ovh")
