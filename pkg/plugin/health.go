@@ -10,6 +10,7 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
+	"github.com/opsdeck/servicestats/pkg/models"
 	"github.com/opsdeck/servicestats/pkg/upstream"
 )
 
@@ -26,7 +27,11 @@ type sourceHealth struct {
 // CheckHealth makes one cheap authenticated call per configured source, all
 // at once, and reports each in plain words. It is OK only when every
 // configured source answered, and an error when none is configured.
-func (d *Datasource) CheckHealth(ctx context.Context, _ *backend.CheckHealthRequest) (*backend.CheckHealthResult, error) {
+//
+// With a shared cache (sharedCacheUrl) one more line says whether Redis
+// answers; Redis unreachable never fails the check, since the plugin keeps
+// answering without it (see sharedHealth).
+func (d *Datasource) CheckHealth(ctx context.Context, req *backend.CheckHealthRequest) (*backend.CheckHealthResult, error) {
 	results := make([]sourceHealth, len(d.slots))
 	var wg sync.WaitGroup
 	for i, s := range d.slots {
@@ -75,7 +80,15 @@ func (d *Datasource) CheckHealth(ctx context.Context, _ *backend.CheckHealthRequ
 			}
 		}
 	}
-	details, _ := json.Marshal(map[string]any{"sources": results, "docs": docsURL})
+	detail := map[string]any{"sources": results, "docs": docsURL}
+	if shared, ok := sharedHealth(ctx, req); ok {
+		shared.Message = upstream.Clean(shared.Message, d.secrets)
+		detail["sharedCache"] = shared
+		if configured > 0 {
+			lines = append(lines, shared.Message)
+		}
+	}
+	details, _ := json.Marshal(detail)
 	res := &backend.CheckHealthResult{JSONDetails: details}
 	switch {
 	case configured == 0:
@@ -89,6 +102,41 @@ func (d *Datasource) CheckHealth(ctx context.Context, _ *backend.CheckHealthRequ
 		res.Message = joinBounded(lines, d.secrets)
 	}
 	return res, nil
+}
+
+// sharedHealth checks the shared cache of the data source, if it has one:
+// a ping to Redis, and the line saying how it went. false: no shared cache.
+func sharedHealth(ctx context.Context, req *backend.CheckHealthRequest) (sharedCacheHealth, bool) {
+	if req == nil || req.PluginContext.DataSourceInstanceSettings == nil {
+		return sharedCacheHealth{}, false
+	}
+	cfg, err := models.Load(*req.PluginContext.DataSourceInstanceSettings)
+	if err != nil || !cfg.Shared.Enabled() {
+		return sharedCacheHealth{}, false
+	}
+	sh, err := upstream.SharedFor(cfg.Shared.URL, cfg.Shared.Password, cfg.Shared.Replicas)
+	if err != nil || sh == nil {
+		return sharedCacheHealth{Message: "shared cache unreachable: " + errText(err)}, true
+	}
+	if err := sh.Status(ctx, true); err != nil {
+		return sharedCacheHealth{Message: err.Error()}, true
+	}
+	return sharedCacheHealth{OK: true, Message: fmt.Sprintf(
+		"Shared cache: OK — Redis at %s holds the cache and the OVHcloud rate guard of the %d replicas (sharedCacheReplicas)",
+		upstream.Quote(sh.Where()), sh.Replicas())}, true
+}
+
+// sharedCacheHealth is the shared cache's part of the health details.
+type sharedCacheHealth struct {
+	OK      bool   `json:"ok"`
+	Message string `json:"message"`
+}
+
+func errText(err error) string {
+	if err == nil {
+		return "no client"
+	}
+	return err.Error()
 }
 
 // joinBounded joins the health lines, one per source, into a message of at

@@ -21,7 +21,9 @@ const (
 // to scrub (Secrets: OnApp's basic-auth pair included), and the data
 // source's HTTP client options from Grafana (the Secure SOCKS proxy). The
 // source adds its base URL, credential, authorization, error explanations
-// and its TLS settings (WithTLS).
+// and its TLS settings (WithTLS). With a shared cache (sharedCacheUrl:
+// Grafana in high availability), the options carry the process's client of
+// that Redis (see upstream.SharedFor).
 func UpstreamOptions(s *models.Settings, deps Deps, sourceName string, defaultTTL time.Duration) upstream.Options {
 	ttl := defaultTTL
 	switch {
@@ -30,7 +32,13 @@ func UpstreamOptions(s *models.Settings, deps Deps, sourceName string, defaultTT
 	case s.CacheTTL < 0:
 		ttl = 0
 	}
+	shared, err := upstream.SharedFor(s.Shared.URL, s.Shared.Password, s.Shared.Replicas)
+	if err != nil && deps.Logger != nil {
+		// Load checked the URL; this is a URL the Redis client reads otherwise.
+		deps.Logger.Warn("shared cache not used: this replica keeps its cache and rate guard to itself", "error", upstream.Clean(err.Error(), Secrets(s)))
+	}
 	return upstream.Options{
+		Shared:           shared,
 		Source:           sourceName,
 		Timeout:          s.Timeout,
 		MaxResponseBytes: s.MaxResponseBytes,

@@ -76,6 +76,11 @@ type Options struct {
 	AlertingShare float64
 	// Retry bounds retries of idempotent calls; nil means DefaultRetryPolicy.
 	Retry *RetryPolicy
+	// Shared, when set, is the Redis every Grafana replica's plugin process
+	// shares (see SharedFor): a second cache level behind the process's
+	// own, coalescing across processes (see sharedDo) and the rate guard's
+	// limiters. nil: all of it stays in the process.
+	Shared *Shared
 }
 
 // Client calls one upstream API.
@@ -147,7 +152,7 @@ func New(opts Options) (*Client, error) {
 		c.retry.MaxAttempts = 1
 	}
 	if opts.RequestsPerMinute > 0 {
-		c.guard = guardFor(c.credFP, opts.RequestsPerMinute, opts.AlertingShare)
+		c.guard = guardFor(c.credFP, opts.RequestsPerMinute, opts.AlertingShare, opts.Shared)
 	}
 	return c, nil
 }
@@ -239,6 +244,9 @@ func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
 		}
 	}
 	resp, shared, err := c.flights.do(ctx, key, func(ctx context.Context) (*Response, error) {
+		if cacheable && c.opts.Shared != nil {
+			return c.sharedDo(ctx, call, target, key, win)
+		}
 		resp, err := c.attempts(ctx, call, target, idempotent)
 		if err == nil && cacheable {
 			c.cache.putWindow(key, resp, time.Now().Add(c.opts.CacheTTL), win)

@@ -30,6 +30,22 @@ var (
 		Namespace: "servicestats", Name: "rate_guard_waits_total",
 		Help: "Calls the rate guard made wait for their turn, by outcome (waited, refused).",
 	}, []string{"source", "outcome"})
+	metricSharedUp = promauto.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: "servicestats", Name: "shared_cache_up",
+		Help: "1 while the shared cache (Redis, sharedCacheUrl) answers, 0 while the plugin runs on its own cache and a local rate guard.",
+	}, []string{"redis"})
+	metricSharedErrors = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "servicestats", Name: "shared_cache_errors_total",
+		Help: "Calls to the shared cache (Redis) that failed or timed out; each was answered without it.",
+	}, []string{"redis"})
+	metricSharedHits = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "servicestats", Name: "shared_cache_hits_total",
+		Help: "Upstream answers served from the shared cache (Redis), fetched by this or another replica.",
+	}, []string{"source"})
+	metricSharedWaits = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "servicestats", Name: "shared_coalesced_calls_total",
+		Help: "Calls that waited for another replica's identical call, by outcome (answered: its answer came through the shared cache; own: it made the call itself).",
+	}, []string{"source", "outcome"})
 	metricCallSeconds = promauto.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: "servicestats", Name: "upstream_call_duration_seconds",
 		Help:    "Duration of upstream HTTP calls.",

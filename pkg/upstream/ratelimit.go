@@ -49,18 +49,49 @@ type rateGuard struct {
 	dashLimit, alertLimit int
 	dashboards            *windowLimiter
 	alerting              *windowLimiter
+
+	// shared, when set, holds the limiters in Redis, shared by every
+	// replica's plugin process (see waitShared), under the credential's
+	// fingerprint key; fallback is the local guard at perMinute ÷ the
+	// replicas, used while Redis fails. note words the fallback's budget.
+	shared   *Shared
+	key      string
+	replicas int
+	fallback *rateGuard
+	note     string
 }
 
 // guardFor returns the process's guard for a credential, replacing it when
-// the configured rate or share changed.
-func guardFor(key string, perMinute int, alertingShare float64) *rateGuard {
+// the configured rate or share changed. With shared (Grafana in high
+// availability), the guard's limiters are in Redis, shared by every
+// replica, and the guard falls back to perMinute ÷ the replicas of its own
+// while Redis fails.
+func guardFor(key string, perMinute int, alertingShare float64, shared *Shared) *rateGuard {
 	guardsMu.Lock()
 	defer guardsMu.Unlock()
-	if g, ok := guards[key]; ok && g.perMinute == perMinute && g.share == alertingShare {
+	replicas := 0
+	if shared != nil {
+		replicas = shared.replicas()
+	}
+	if g, ok := guards[key]; ok && g.perMinute == perMinute && g.share == alertingShare && g.shared == shared && g.replicas == replicas {
 		return g
 	}
 	g := newRateGuard(perMinute, alertingShare)
+	if shared != nil {
+		g.shared, g.key, g.replicas = shared, key, replicas
+		g.fallback = newRateGuard(max(1, perMinute/replicas), alertingShare)
+		g.fallback.note = fmt.Sprintf(", ovhRequestsPerMinute %d ÷ %d replicas while the shared cache is unreachable", perMinute, replicas)
+	}
 	guards[key] = g
+	return g
+}
+
+// effective is the guard that gives turns now: the fallback while the
+// shared cache fails, else g.
+func (g *rateGuard) effective() *rateGuard {
+	if g.shared != nil && !g.shared.usable() {
+		return g.fallback
+	}
 	return g
 }
 
@@ -113,37 +144,94 @@ func onlySpare(ctx context.Context) bool {
 // when the turn would come after the context's deadline, or when the
 // context takes only spare turns (OnlySpare) and none is free. A call that
 // does not start gives its turn back.
+//
+// With a shared cache the turns come from the limiters in Redis (see
+// waitShared), and from the local fallback guard whenever Redis fails.
 func (g *rateGuard) wait(ctx context.Context, source string) (time.Duration, error) {
+	if g.shared != nil {
+		if waited, err, ok := g.waitShared(ctx, source); ok {
+			return waited, err
+		}
+		return g.fallback.wait(ctx, source)
+	}
 	start := time.Now()
 	alerting := IsAlerting(ctx)
 	if g.free(start, alerting) {
 		return 0, nil
 	}
 	if onlySpare(ctx) {
-		return 0, &Error{Source: source, Kind: KindRateGuard, Message: fmt.Sprintf(
-			"%s: the plugin's rate guard had no call to spare for this optional lookup", source)}
+		return 0, noSpareError(source)
 	}
 	turn := g.reserve(start, alerting)
-	if !turn.at.After(start) {
+	return g.waitFor(ctx, source, start, turn.at, turn.cancel)
+}
+
+// waitShared is wait with the limiters in Redis, shared by every replica:
+// the same turns in the same order as the local limiters give (an alerting
+// call takes a turn free at once in its own part, else in the dashboards',
+// else waits in its own), each taken by one atomic script (turnScript).
+// ok false: Redis failed before a turn was taken, and the caller falls back
+// to the local guard.
+func (g *rateGuard) waitShared(ctx context.Context, source string) (waited time.Duration, err error, ok bool) {
+	start := time.Now()
+	alerting := IsAlerting(ctx) && g.alerting != nil
+	if alerting {
+		turn, ok := g.shared.takeTurn(ctx, g.key+":alerting", g.alertLimit, guardWindow, true)
+		if !ok || turn != nil {
+			return 0, nil, ok
+		}
+	}
+	turn, ok := g.shared.takeTurn(ctx, g.key+":dashboards", g.dashLimit, guardWindow, true)
+	if !ok || turn != nil {
+		return 0, nil, ok
+	}
+	if onlySpare(ctx) {
+		return 0, noSpareError(source), true
+	}
+	if alerting {
+		turn, ok = g.shared.takeTurn(ctx, g.key+":alerting", g.alertLimit, guardWindow, false)
+	} else {
+		turn, ok = g.shared.takeTurn(ctx, g.key+":dashboards", g.dashLimit, guardWindow, false)
+	}
+	if !ok || turn == nil {
+		return 0, nil, false
+	}
+	waited, err = g.waitFor(ctx, source, start, turn.at, turn.cancel)
+	return waited, err, true
+}
+
+// noSpareError refuses an optional call (OnlySpare) the guard has no turn
+// free for at once.
+func noSpareError(source string) error {
+	return &Error{Source: source, Kind: KindRateGuard, Message: fmt.Sprintf(
+		"%s: the plugin's rate guard had no call to spare for this optional lookup", source)}
+}
+
+// waitFor waits for a turn reserved at at, or gives it back (cancel) and
+// fails when it would come after the context's deadline or the context
+// ends first.
+func (g *rateGuard) waitFor(ctx context.Context, source string, start, at time.Time, cancel func()) (time.Duration, error) {
+	alerting := IsAlerting(ctx)
+	if !at.After(start) {
 		return 0, nil
 	}
-	if dl, ok := ctx.Deadline(); ok && dl.Before(turn.at) {
-		turn.cancel()
+	if dl, ok := ctx.Deadline(); ok && dl.Before(at) {
+		cancel()
 		todo := "lower the dashboard's refresh rate or the number of panels"
 		if alerting {
 			todo = "evaluate the alert rules less often or over fewer series"
 		}
 		return 0, &Error{Source: source, Kind: KindRateGuard, Message: fmt.Sprintf(
 			"%s: the plugin's rate guard (%s) could not fit this call before the query's deadline (next turn in %s) — %s, or raise the guard if the API allows it",
-			source, g.describe(alerting), turn.at.Sub(start).Round(100*time.Millisecond), todo)}
+			source, g.describe(alerting), at.Sub(start).Round(100*time.Millisecond), todo)}
 	}
-	t := time.NewTimer(time.Until(turn.at))
+	t := time.NewTimer(time.Until(at))
 	defer t.Stop()
 	select {
 	case <-t.C:
 		return time.Since(start), nil
 	case <-ctx.Done():
-		turn.cancel()
+		cancel()
 		return 0, ctx.Err()
 	}
 }
@@ -172,11 +260,11 @@ func (g *rateGuard) reserve(now time.Time, alerting bool) *windowTurn {
 func (g *rateGuard) describe(alerting bool) string {
 	switch {
 	case g.alertLimit == 0:
-		return fmt.Sprintf("%d calls per minute for this credential", g.perMinute)
+		return fmt.Sprintf("%d calls per minute for this credential%s", g.perMinute, g.note)
 	case alerting:
-		return fmt.Sprintf("%d calls per minute for this credential; alert rules may use all of them, %d are kept for them alone", g.perMinute, g.alertLimit)
+		return fmt.Sprintf("%d calls per minute for this credential%s; alert rules may use all of them, %d are kept for them alone", g.perMinute, g.note, g.alertLimit)
 	}
-	return fmt.Sprintf("%d calls per minute for this credential, %d of them for dashboards; the other %d are kept for alert rules", g.perMinute, g.dashLimit, g.alertLimit)
+	return fmt.Sprintf("%d calls per minute for this credential%s, %d of them for dashboards; the other %d are kept for alert rules", g.perMinute, g.note, g.dashLimit, g.alertLimit)
 }
 
 // Budget is what a client's rate guard can give the calls of one context
@@ -205,7 +293,7 @@ func (c *Client) Budget(ctx context.Context) (Budget, bool) {
 	if c.guard == nil {
 		return Budget{}, false
 	}
-	g := c.guard
+	g := c.guard.effective()
 	b := Budget{Total: g.perMinute, Share: g.share, Alerting: IsAlerting(ctx), Horizon: c.opts.Timeout}
 	if dl, ok := ctx.Deadline(); ok {
 		b.Horizon, b.Deadline = max(0, time.Until(dl)), true
@@ -223,12 +311,17 @@ func (c *Client) Budget(ctx context.Context) (Budget, bool) {
 // Uncached counts the calls that would spend the rate budget: those the
 // cache cannot answer now (all of them when ctx bypasses the cache). Calls
 // answered from the cache cost nothing.
-func (c *Client) Uncached(ctx context.Context, calls []Call) int {
+func (c *Client) Uncached(ctx context.Context, calls []Call) (n int) {
 	if c.opts.CacheTTL <= 0 || bypassCache(ctx) {
 		return len(calls)
 	}
 	now := time.Now()
-	n := 0
+	var missed []string // cacheable calls the process's cache lacks
+	defer func() {
+		if c.opts.Shared != nil {
+			n -= c.opts.Shared.exists(ctx, missed)
+		}
+	}()
 	for _, call := range calls {
 		if call.Method == "" {
 			call.Method = http.MethodGet
@@ -237,8 +330,10 @@ func (c *Client) Uncached(ctx context.Context, calls []Call) int {
 			n++
 			continue
 		}
-		if _, ok := c.cache.get(c.key(call, c.URL(call.Path, call.Query)), now); !ok {
+		key := c.key(call, c.URL(call.Path, call.Query))
+		if _, ok := c.cache.get(key, now); !ok {
 			n++
+			missed = append(missed, key)
 		}
 	}
 	return n
