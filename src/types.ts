@@ -275,6 +275,12 @@ export interface ServiceStatsOptions extends DataSourceJsonData {
 
   /** Reach every source through Grafana's Secure SOCKS proxy (private data source connect); the SDK's key. */
   enableSecureSocksProxy?: boolean;
+
+  // High availability: Grafana's replicas share one cache, coalescing and OVHcloud rate guard through Redis.
+  /** `redis://host:6379/0` (`rediss://` for TLS); empty keeps all of it in each replica's plugin process. */
+  sharedCacheUrl?: string;
+  /** How many Grafana replicas share the Redis (default 3): while it is unreachable, each guards OVHcloud at its share. */
+  sharedCacheReplicas?: number;
 }
 
 /** The sources with TLS settings of their own: the `<source>` prefix of the TLS keys. */
@@ -299,4 +305,6 @@ export interface ServiceStatsSecureJsonData {
   pulseTlsCACert?: string;
   pulseTlsClientCert?: string;
   pulseTlsClientKey?: string;
+  /** Password of the shared cache's Redis (with `sharedCacheUrl`). */
+  sharedCachePassword?: string;
 }

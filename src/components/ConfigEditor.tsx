@@ -7,6 +7,7 @@ import React from 'react';
 import { Selectors } from '../selectors';
 import { ServiceStatsOptions, ServiceStatsSecureJsonData } from '../types';
 import { AdvancedSettings } from './config/AdvancedSettings';
+import { HighAvailabilitySettings } from './config/HighAvailabilitySettings';
 import { OnAppSettings } from './config/OnAppSettings';
 import { OvhSettings } from './config/OvhSettings';
 import { PulseSettings } from './config/PulseSettings';
@@ -17,7 +18,8 @@ type Props = DataSourcePluginOptionsEditorProps<ServiceStatsOptions, ServiceStat
 
 /**
  * One section per upstream source (each optional), the Secure SOCKS proxy when Grafana offers it
- * (private data source connect, for every source), then the shared tuning.
+ * (private data source connect, for every source), then the shared tuning and, collapsed, high availability
+ * (the Redis Grafana's replicas share).
  */
 export function ConfigEditor({ options, onOptionsChange }: Props) {
   const sectionProps = { options, onOptionsChange };
@@ -44,6 +46,8 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
         </>
       )}
       <AdvancedSettings {...sectionProps} />
+      <Divider />
+      <HighAvailabilitySettings {...sectionProps} />
     </>
   );
 }

@@ -5,7 +5,13 @@ import { NumberInput } from '../IntegerInput';
 import { INPUT_WIDTH, SectionProps, withJsonData } from './settings';
 
 type NumberKey =
-  'timeoutSeconds' | 'cacheTTLSeconds' | 'maxPages' | 'ovhRequestsPerMinute' | 'ovhAlertingShare' | 'maxResponseBytes';
+  | 'timeoutSeconds'
+  | 'cacheTTLSeconds'
+  | 'maxPages'
+  | 'ovhRequestsPerMinute'
+  | 'ovhAlertingShare'
+  | 'maxResponseBytes'
+  | 'sharedCacheReplicas';
 
 interface Props extends SectionProps {
   setting: NumberKey;
