@@ -4,7 +4,8 @@
 # backend, then typecheck, lint, jest, go vet, go test -race (unit, fuzz seeds,
 # sandbox) and the host contract test against the built binary, and last the
 # editors in a real browser (Debian's chromium, installed when missing: CI runs
-# as root) against the built binary and the sandbox.
+# as root) against the built binary and the sandbox. The high-availability
+# contract tests start Debian's redis-server (installed when missing too).
 #
 #   ./scripts/test.sh            everything
 #   SKIP_INSTALL=1 ./scripts/test.sh   reuse node_modules
@@ -38,6 +39,10 @@ step "backend: build dist/gpx_servicestats_linux_amd64 (mage build:linux)"
 go run github.com/magefile/mage -v build:linux
 step "backend: go vet"
 go vet "${GO_PKGS[@]}"
+step "backend: Debian's redis-server for the high-availability tests (installed when missing)"
+if ! command -v redis-server >/dev/null; then
+  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server
+fi
 step "backend: go test -race (unit, sandbox, contract)"
 go test -race -count=1 -timeout 25m "${GO_PKGS[@]}"
 step "backend: the benchmarks still run (one short iteration each; the figures: ./scripts/bench.sh)"

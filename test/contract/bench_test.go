@@ -5,6 +5,7 @@ package contract
 //	BenchmarkP2RoundTrip   QueryData over gRPC ÷ a direct HTTP fetch of the same data, sandbox at 30 ms per call
 //	BenchmarkP2Overhead    the same without added latency: the plugin's own milliseconds
 //	BenchmarkP3NOCWall     60 panels, 12 distinct queries, refresh 10 s, 5 minutes: upstream calls ÷ the TTL budget
+//	BenchmarkP3HANOCWall   the same wall over 3 replicas, with one shared Redis and without (issue 16)
 //	BenchmarkP5LogsMemory  peak RSS of a fresh plugin process for 200,000 log rows ÷ the raw bytes Pulse sent
 //
 // scripts/bench.sh runs them (and P1, in the source packages) and writes
@@ -518,15 +519,45 @@ func isDataCall(path string) bool {
 // panels send their QueryData at once with the range [now-span, now], as a
 // dashboard refresh does, for the whole duration.
 func runWall(b *testing.B, duration, every time.Duration) nocResult {
-	const guard = 60 // the default ovhRequestsPerMinute
-	sb := sandbox.New(sandbox.Config{Latency: 30 * time.Millisecond, OVHRequestsPerMinute: guard})
+	sb := sandbox.New(sandbox.Config{Latency: 30 * time.Millisecond, OVHRequestsPerMinute: nocGuard})
 	srv := httptest.NewServer(sb)
 	defer srv.Close()
 	ds := benchDataSource("p3", srv.URL, nil) // default TTLs and guard
+	return runWallOn(b, []*Host{host}, ds, sb, duration, every)
+}
+
+// nocGuard is the wall's OVH budget: the default ovhRequestsPerMinute.
+const nocGuard = 60
+
+// runWallOn runs the wall of data source ds against sb on hosts, which
+// serve the panels in turn (Grafana's replicas behind a load balancer: each
+// distinct query's panels are spread over all of them), and counts what
+// reached the sandbox since it started.
+func runWallOn(tb testing.TB, hosts []*Host, ds DataSource, sb *sandbox.Sandbox, duration, every time.Duration) nocResult {
 	res := nocResult{paths: map[string]int{}}
 	for _, q := range nocQueries {
 		res.budget += int(math.Ceil(float64(duration) / float64(q.ttl)))
 	}
+	errs := wallTicks(tb, hosts, ds, duration, every, &res.panels)
+	st := sb.Stats()
+	for _, api := range []string{sandbox.APIOVH, sandbox.APIOnApp, sandbox.APIPulse} {
+		res.calls += st.Calls[api]
+	}
+	res.paths = st.Paths
+	for path, n := range st.Paths {
+		if isDataCall(path) {
+			res.data += n
+		}
+	}
+	res.ovhMaxPerMinute = st.OVHMaxPerMinute[sandbox.OVHConsumerKey]
+	res.errors = errs
+	return res
+}
+
+// wallTicks refreshes the wall's 60 panels every tick for duration, panel p
+// on hosts[(p / distinct queries) % len(hosts)], adds the panels sent to
+// *panels and returns how many failed.
+func wallTicks(tb testing.TB, hosts []*Host, ds DataSource, duration, every time.Duration, panels *int) int {
 	var errs atomic.Int64
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -539,38 +570,27 @@ func runWall(b *testing.B, duration, every time.Duration) nocResult {
 		}
 		for p := range nocPanels {
 			q := nocQueries[p%len(nocQueries)]
-			res.panels++
+			h := hosts[(p/len(nocQueries))%len(hosts)]
+			*panels++
 			wg.Go(func() {
 				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 				defer cancel()
-				resp, err := host.QueryData(ctx, ds, Query{RefID: "A", QueryType: q.typ, JSON: q.json, From: now.Add(-q.span), To: now})
+				resp, err := h.QueryData(ctx, ds, Query{RefID: "A", QueryType: q.typ, JSON: q.json, From: now.Add(-q.span), To: now})
 				if err != nil {
 					errs.Add(1)
-					b.Logf("panel %s: %v", q.name, err)
+					tb.Logf("panel %s: %v", q.name, err)
 					return
 				}
 				if r := resp.Responses["A"]; r.Error != nil {
 					errs.Add(1)
-					b.Logf("panel %s: %v", q.name, r.Error)
+					tb.Logf("panel %s: %v", q.name, r.Error)
 				}
 			})
 		}
 		<-ticker.C
 	}
 	wg.Wait()
-	st := sb.Stats()
-	for _, api := range []string{sandbox.APIOVH, sandbox.APIOnApp, sandbox.APIPulse} {
-		res.calls += st.Calls[api]
-	}
-	res.paths = st.Paths
-	for path, n := range st.Paths {
-		if isDataCall(path) {
-			res.data += n
-		}
-	}
-	res.ovhMaxPerMinute = st.OVHMaxPerMinute[sandbox.OVHConsumerKey]
-	res.errors = int(errs.Load())
-	return res
+	return int(errs.Load())
 }
 
 // BenchmarkP3NOCWall: 60 panels over 12 distinct queries (6 telephony, 2
@@ -613,6 +633,60 @@ func BenchmarkP3NOCWall(b *testing.B) {
 		b.ReportMetric(float64(maxRate), "ovh-max-per-min")
 		b.ReportMetric(60, "ovh-guard-per-min")
 		b.ReportMetric(float64(errs), "panel-errors")
+	}
+}
+
+// BenchmarkP3HANOCWall is P3 over Grafana in high availability: the same
+// wall spread over three plugin processes (replicas behind a load balancer)
+// of one data source, once sharing one Redis (sharedCacheUrl) and once
+// without (each replica with its own cache and rate guard), side by side,
+// each with its own sandbox. ratio = upstream calls across the three ÷ Σ
+// ⌈duration / TTL⌉, the budget of one perfect cache.
+func BenchmarkP3HANOCWall(b *testing.B) {
+	duration, every := 5*time.Minute, 10*time.Second
+	if benchShort() {
+		duration, every = 20*time.Second, 2*time.Second
+	}
+	for b.Loop() {
+		rs := startRedis(b)
+		var shared, local nocResult
+		var wg sync.WaitGroup
+		for _, withRedis := range []bool{true, false} {
+			sb := sandbox.New(sandbox.Config{Latency: 30 * time.Millisecond, OVHRequestsPerMinute: nocGuard})
+			srv := httptest.NewServer(sb)
+			defer srv.Close()
+			url := ""
+			if withRedis {
+				url = rs.URL()
+			}
+			ds := haDataSource("p3ha", srv.URL, url)
+			hosts := launchReplicas(b, 3)
+			wg.Go(func() {
+				r := runWallOn(b, hosts, ds, sb, duration, every)
+				if withRedis {
+					shared = r
+				} else {
+					local = r
+				}
+			})
+		}
+		wg.Wait()
+		for _, c := range []struct {
+			name string
+			r    nocResult
+		}{{"one Redis", shared}, {"no Redis", local}} {
+			b.Logf("3 replicas, %s: %d panels, %d upstream calls (%d fetching answers, %d one-off lookups) for a budget of %d (%.3f), OVH max %d/min, %d panel errors; calls by path: %s",
+				c.name, c.r.panels, c.r.calls, c.r.data, c.r.calls-c.r.data, c.r.budget, float64(c.r.calls)/float64(c.r.budget), c.r.ovhMaxPerMinute, c.r.errors, formatPaths(c.r.paths))
+		}
+		b.ReportMetric(float64(shared.budget), "budget")
+		b.ReportMetric(float64(shared.calls)/float64(shared.budget), "ratio-redis")
+		b.ReportMetric(float64(local.calls)/float64(local.budget), "ratio-no-redis")
+		b.ReportMetric(float64(shared.data)/float64(shared.budget), "data-ratio-redis")
+		b.ReportMetric(float64(local.data)/float64(local.budget), "data-ratio-no-redis")
+		b.ReportMetric(float64(shared.ovhMaxPerMinute), "ovh-max-per-min-redis")
+		b.ReportMetric(float64(local.ovhMaxPerMinute), "ovh-max-per-min-no-redis")
+		b.ReportMetric(nocGuard, "ovh-guard-per-min")
+		b.ReportMetric(float64(shared.errors+local.errors), "panel-errors")
 	}
 }
 
