@@ -3,6 +3,8 @@ package upstream
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -10,6 +12,8 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // replicaClient is a client as another replica's process would build it:
@@ -224,4 +228,71 @@ func TestSharedEntryRoundTrip(t *testing.T) {
 			t.Errorf("%q decoded", bad)
 		}
 	}
+}
+
+// A Redis that takes connections and never answers (slow, or a black
+// hole): every call still answers, Redis is left alone after the first
+// timeout, and the failure is logged once.
+func TestSharedCacheSlowAnswersAnywayAndLogsOnce(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { conn.Close() }) // held open, never answered
+		}
+	}()
+	sh, err := SharedFor("redis://"+l.Addr().String()+"/0", "", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lg := newCaptureLogger()
+	sh.logger = lg
+	srv := newServer(t, okJSON)
+	a := replicaClient(t, srv.URL, sh, func(o *Options) { o.RequestsPerMinute = 10 })
+	for i := range 4 {
+		if _, err := a.Do(context.Background(), Call{Path: fmt.Sprint("/z", i)}); err != nil {
+			t.Fatalf("a silent Redis failed call %d: %v", i+1, err)
+		}
+		sh.mu.Lock()
+		sh.downUntil = time.Time{} // as if sharedRetry had passed: Redis is tried (and fails) again
+		sh.mu.Unlock()
+	}
+	if got := metricValue(t, metricSharedErrors.WithLabelValues(sh.where)); got < 4 {
+		t.Errorf("%v errors counted, want one per failed try", got)
+	}
+	if got := metricValue(t, metricSharedUp.WithLabelValues(sh.where)); got != 0 {
+		t.Errorf("servicestats_shared_cache_up %v while Redis is silent", got)
+	}
+	if n := strings.Count(lg.all(), "shared cache unreachable"); n != 1 {
+		t.Errorf("logged %d times, want once:\n%s", n, lg.all())
+	}
+	if err := sh.Status(context.Background(), false); err == nil || !strings.Contains(err.Error(), "÷ 2") {
+		t.Errorf("status %v", err)
+	}
+	sh.mu.Lock()
+	sh.downUntil = time.Now().Add(time.Hour) // still down when the budget is asked
+	sh.mu.Unlock()
+	if b, _ := a.Budget(context.Background()); b.Total != 5 {
+		t.Errorf("budget while Redis is silent %+v, want 10 ÷ 2 replicas", b)
+	}
+}
+
+// metricValue reads a counter's or a gauge's value.
+func metricValue(t *testing.T, m prometheus.Metric) float64 {
+	t.Helper()
+	var out dto.Metric
+	if err := m.Write(&out); err != nil {
+		t.Fatal(err)
+	}
+	if out.Counter != nil {
+		return out.Counter.GetValue()
+	}
+	return out.Gauge.GetValue()
 }
