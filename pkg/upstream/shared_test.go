@@ -296,3 +296,21 @@ func metricValue(t *testing.T, m prometheus.Metric) float64 {
 	}
 	return out.Gauge.GetValue()
 }
+
+// A call another replica's answer waits for in Redis costs no turn of the
+// rate budget.
+func TestSharedCacheAnswersCountAsCached(t *testing.T) {
+	sh, _ := newShared(t, 3)
+	srv := newServer(t, okJSON)
+	a, b := replicaClient(t, srv.URL, sh), replicaClient(t, srv.URL, sh)
+	calls := []Call{{Path: "/one"}, {Path: "/two"}}
+	if n := b.Uncached(context.Background(), calls); n != 2 {
+		t.Fatalf("uncached %d before any answer", n)
+	}
+	if _, err := a.Do(context.Background(), calls[0]); err != nil {
+		t.Fatal(err)
+	}
+	if n := b.Uncached(context.Background(), calls); n != 1 {
+		t.Errorf("uncached %d, want 1: the other replica's answer is in Redis", n)
+	}
+}
