@@ -114,16 +114,6 @@ func OnAppLocations() []OnAppLocation {
 	return out
 }
 
-// OnAppEdgeGroups returns the sandbox's edge groups.
-func OnAppEdgeGroups() []OnAppEdgeGroup {
-	out := make([]OnAppEdgeGroup, len(onAppEdgeGroups))
-	for i, g := range onAppEdgeGroups {
-		out[i] = g
-		out[i].LocationIDs = slices.Clone(g.LocationIDs)
-	}
-	return out
-}
-
 // onAppAccount is a user the sandbox knows.
 type onAppAccount struct {
 	email, apiKey string
