@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/opsdeck/servicestats/pkg/internal/jsonread"
 	"github.com/opsdeck/servicestats/pkg/models"
@@ -20,7 +21,7 @@ import (
 func describe(a answer) string {
 	lines := make([]string, 0, len(a.samples))
 	for _, s := range a.samples {
-		lines = append(lines, fmt.Sprintf("%s %s %s=%v", s.at.UTC().Format(time.RFC3339), s.group, s.traffic, s.value))
+		lines = append(lines, fmt.Sprintf("%s %s %s=%v", time.Unix(0, s.at).UTC().Format(time.RFC3339), a.groupOf(s), trafficKinds[s.traffic], s.value))
 	}
 	slices.Sort(lines)
 	return a.dim + ";" + strings.Join(lines, ";")
@@ -159,6 +160,14 @@ func TestReadJSONRejectsGarbage(t *testing.T) {
 	}
 }
 
+// TestSampleSize: a sample stays smaller than the bytes of the figure it
+// was read from, which the memory bound of a fresh process counts on.
+func TestSampleSize(t *testing.T) {
+	if size := unsafe.Sizeof(sample{}); size != 24 || size > jsonBytesPerFigure {
+		t.Fatalf("a sample takes %d bytes, want 24", size)
+	}
+}
+
 // TestReadersStayLinear: pathological inputs of a few MB are answered (or
 // refused) quickly; a quadratic reader would take minutes on them.
 func TestReadersStayLinear(t *testing.T) {
@@ -206,14 +215,17 @@ func checkAnswer(t *testing.T, a answer) {
 		if math.IsNaN(s.value) || math.IsInf(s.value, 0) {
 			t.Fatalf("non-finite value %v", s.value)
 		}
-		if !models.InFrameRange(s.at) {
+		if !models.InFrameRange(time.Unix(0, s.at)) {
 			t.Fatalf("date %v outside what a frame holds", s.at)
 		}
-		if s.traffic != trafficCached && s.traffic != trafficNonCached {
-			t.Fatalf("traffic %q", s.traffic)
+		if int(s.traffic) >= len(trafficKinds) {
+			t.Fatalf("traffic %d", s.traffic)
 		}
-		if s.group != "" && !isDigits(s.group) {
-			t.Fatalf("group %q", s.group)
+		if int(s.group) > len(a.groups) {
+			t.Fatalf("group %d of %d", s.group, len(a.groups))
+		}
+		if g := a.groupOf(s); s.group != 0 && !isDigits(g) {
+			t.Fatalf("group %q", g)
 		}
 	}
 	buildFrames(a, frameSpec{dim: a.dim, unit: unitGB, step: day, name: noNames})
@@ -432,7 +444,7 @@ func checkXMLStats(t *testing.T, doc []byte) {
 	if (err == nil) != (werr == nil) || err != nil && err.Error() != werr.Error() {
 		t.Fatalf("%.200q: one stat at a time: %v; whole tree: %v", doc, err, werr)
 	}
-	if a.dim != want.dim || !slices.Equal(a.samples, want.samples) {
+	if a.dim != want.dim || !slices.Equal(a.samples, want.samples) || !slices.Equal(a.groups, want.groups) {
 		t.Fatalf("%.200q: one stat at a time read %+v, the whole tree %+v", doc, a, want)
 	}
 }
@@ -487,7 +499,7 @@ func checkJSONStats(t *testing.T, doc []byte) {
 	if (err == nil) != (werr == nil) || err != nil && err.Error() != werr.Error() {
 		t.Fatalf("%.200q: one stat at a time: %v; whole tree: %v", doc, err, werr)
 	}
-	if a.dim != want.dim || !slices.Equal(a.samples, want.samples) {
+	if a.dim != want.dim || !slices.Equal(a.samples, want.samples) || !slices.Equal(a.groups, want.groups) {
 		t.Fatalf("%.200q: one stat at a time read %+v, the whole tree %+v", doc, a, want)
 	}
 }

@@ -47,39 +47,29 @@ type frameSpec struct {
 func buildFrames(a answer, spec frameSpec) data.Frames {
 	// First the series of each sample, counting their points, then the
 	// points into slices of the right size. The series of a group are
-	// found by traffic (trafficKinds' order); a group's figures come one
-	// after the other, so the last group is remembered.
-	groups := map[string]*[2]int{}
+	// found by the group's index and the traffic kind's.
+	groups := make([][2]int32, len(a.groups)+1)
+	for i := range groups {
+		groups[i] = [2]int32{-1, -1}
+	}
 	var series []*seriesPoints
 	var counts []int
 	of := make([]int32, len(a.samples))
-	var last *[2]int
-	lastGroup := ""
 	for j, s := range a.samples {
-		if last == nil || s.group != lastGroup {
-			if last = groups[s.group]; last == nil {
-				last = &[2]int{-1, -1}
-				groups[s.group] = last
-			}
-			lastGroup = s.group
-		}
-		t := 0
-		if s.traffic != trafficKinds[0] {
-			t = 1
-		}
-		if last[t] < 0 {
-			last[t] = len(series)
-			series = append(series, &seriesPoints{key: seriesKey{s.traffic, s.group}})
+		g := &groups[s.group]
+		if g[s.traffic] < 0 {
+			g[s.traffic] = int32(len(series))
+			series = append(series, &seriesPoints{key: seriesKey{trafficKinds[s.traffic], a.groupOf(s)}})
 			counts = append(counts, 0)
 		}
-		of[j] = int32(last[t])
-		counts[last[t]]++
+		of[j] = g[s.traffic]
+		counts[of[j]]++
 	}
 	for i, p := range series {
 		p.stamps, p.values = make([]int64, 0, counts[i]), make([]float64, 0, counts[i])
 	}
 	for j, s := range a.samples {
-		series[of[j]].add(s.at.UnixNano(), s.value)
+		series[of[j]].add(s.at, s.value)
 	}
 	if len(series) == 0 {
 		return data.Frames{emptyFrame(spec.notices)}

@@ -40,15 +40,14 @@ import (
 // before its non_cached.
 type sampleBuilder struct {
 	a    answer
-	want int               // the samples to make room for after the first stat
-	ids  map[string]string // one copy of each group id
+	want int // the samples to make room for after the first stat
 	loc  *time.Location
 	own  [2]ownFigure // the stat's own figures
 	base int          // index of the stat's first group sample
-	// The ids of the previous stat's groups and of this one's, in order:
-	// stats list the same groups in the same order, so an id is usually
-	// found at its place in the previous stat, without hashing.
-	prev, cur []string
+	// The groups (sample.group) of the previous stat and of this one, in
+	// order: stats list the same groups in the same order, so an id is
+	// usually found at its place in the previous stat, without hashing.
+	prev, cur []uint32
 }
 
 type ownFigure struct {
@@ -60,7 +59,7 @@ type ownFigure struct {
 // allocated once the first stat is read, so that an answer in another form,
 // which the fast reader gives up on at its first stat, costs nothing.
 func newSampleBuilder(size int, loc *time.Location) *sampleBuilder {
-	return &sampleBuilder{want: size, ids: map[string]string{}, loc: loc}
+	return &sampleBuilder{want: size, loc: loc}
 }
 
 // startStat begins a stat.
@@ -82,26 +81,25 @@ func (sb *sampleBuilder) setDim(dim string) bool {
 	return true
 }
 
-// id returns the kept copy of a group id.
-func (sb *sampleBuilder) id(raw []byte) string {
-	if n := len(sb.cur); n < len(sb.prev) && sb.prev[n] == string(raw) {
+// id returns the sample.group of a group id.
+func (sb *sampleBuilder) id(raw []byte) uint32 {
+	if n := len(sb.cur); n < len(sb.prev) && sb.a.groups[sb.prev[n]-1] == string(raw) {
 		sb.cur = append(sb.cur, sb.prev[n])
 		return sb.prev[n]
 	}
-	s, ok := sb.ids[string(raw)]
+	g, ok := sb.a.ids[string(raw)]
 	if !ok {
-		s = string(raw)
-		sb.ids[s] = s
+		g = sb.a.newGroup(string(raw))
 	}
-	sb.cur = append(sb.cur, s)
-	return s
+	sb.cur = append(sb.cur, g)
+	return g
 }
 
 // group adds a group's figures (the time is set when the stat ends).
-func (sb *sampleBuilder) group(id string, figs [2]ownFigure) {
+func (sb *sampleBuilder) group(g uint32, figs [2]ownFigure) {
 	for k, f := range figs {
 		if f.set {
-			sb.a.samples = append(sb.a.samples, sample{group: id, traffic: trafficKinds[k], value: f.value})
+			sb.a.samples = append(sb.a.samples, sample{group: g, traffic: uint8(k), value: f.value})
 		}
 	}
 }
@@ -111,14 +109,15 @@ func (sb *sampleBuilder) endStat(at time.Time) {
 	var own []sample
 	for k, f := range sb.own {
 		if f.set {
-			own = append(own, sample{traffic: trafficKinds[k], value: f.value})
+			own = append(own, sample{traffic: uint8(k), value: f.value})
 		}
 	}
 	if len(own) > 0 {
 		sb.a.samples = slices.Insert(sb.a.samples, sb.base, own...)
 	}
+	stamp := at.UnixNano()
 	for i := sb.base; i < len(sb.a.samples); i++ {
-		sb.a.samples[i].at = at
+		sb.a.samples[i].at = stamp
 	}
 	if sb.want > len(sb.a.samples) {
 		sb.a.samples = slices.Grow(sb.a.samples, sb.want-len(sb.a.samples))
@@ -405,7 +404,7 @@ func (p *jsonFast) groups(dim string) {
 
 // figures reads a group's {"cached": …, "non_cached": …} (either may be
 // missing, nothing else may be there).
-func (p *jsonFast) figures(id string) {
+func (p *jsonFast) figures(id uint32) {
 	if !p.Expect('{') {
 		return
 	}
@@ -735,7 +734,8 @@ func (p *xmlFast) groups(container xmlTag, dim string) bool {
 // figures reads a group's figure elements up to the closing tag of its id;
 // either may be missing, nothing else may be there, and there must be one
 // at least (an id element without elements is text to the tolerant reader).
-func (p *xmlFast) figures(id string) bool {
+func (p *xmlFast) figures(id uint32) bool {
+	name := p.sb.a.groups[id-1]
 	var figs [2]ownFigure
 	var seen [2]bool
 	n := 0
@@ -743,7 +743,7 @@ func (p *xmlFast) figures(id string) bool {
 		if !p.misc() {
 			return false
 		}
-		if p.closing(id) {
+		if p.closing(name) {
 			if n == 0 {
 				return false
 			}
