@@ -3,41 +3,12 @@ import { screen, within } from '@testing-library/react';
 
 import { Selectors } from '../selectors';
 import { pickOption } from '../test/fakes';
-import { renderControlled } from '../test/render';
+import { configSettings as settings, renderConfigEditor as renderEditor } from '../test/configEditor';
 import { ServiceStatsOptions, ServiceStatsSecureJsonData, TlsSource } from '../types';
-import { ConfigEditor } from './ConfigEditor';
-import { SecretKey, Settings } from './config/settings';
+import { SecretKey } from './config/settings';
 import { tlsKeys } from './config/TlsSettings';
 
 const ids = Selectors.ConfigEditor;
-
-function settings(jsonData: ServiceStatsOptions = {}, secureJsonFields: Settings['secureJsonFields'] = {}): Settings {
-  // Without the deprecated (yet required) `database` field.
-  return {
-    id: 1,
-    uid: 'service-stats',
-    orgId: 1,
-    name: 'Service Stats',
-    type: 'opsdeck-servicestats-datasource',
-    typeName: 'Service Stats',
-    typeLogoUrl: '',
-    access: 'proxy',
-    url: '',
-    user: '',
-    basicAuth: false,
-    basicAuthUser: '',
-    isDefault: false,
-    readOnly: false,
-    withCredentials: false,
-    jsonData,
-    secureJsonFields,
-  } as Settings;
-}
-
-function renderEditor(initial: Settings) {
-  const view = renderControlled(ConfigEditor, initial, (options, onOptionsChange) => ({ options, onOptionsChange }));
-  return { ...view, jsonData: () => view.last()?.jsonData, secrets: () => view.last()?.secureJsonData };
-}
 
 describe('ConfigEditor — OVHcloud', () => {
   it('stores a named endpoint and the application keys', async () => {

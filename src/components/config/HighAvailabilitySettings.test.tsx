@@ -1,36 +1,7 @@
 import { screen } from '@testing-library/react';
 
-import { renderControlled } from '../../test/render';
-import { ServiceStatsOptions } from '../../types';
-import { ConfigEditor } from '../ConfigEditor';
+import { configSettings as settings, renderConfigEditor as renderEditor } from '../../test/configEditor';
 import { haIds } from './HighAvailabilitySettings';
-import { Settings } from './settings';
-
-function settings(jsonData: ServiceStatsOptions = {}, secureJsonFields: Settings['secureJsonFields'] = {}): Settings {
-  return {
-    id: 1,
-    uid: 'service-stats',
-    orgId: 1,
-    name: 'Service Stats',
-    type: 'opsdeck-servicestats-datasource',
-    typeName: 'Service Stats',
-    typeLogoUrl: '',
-    access: 'proxy',
-    url: '',
-    user: '',
-    basicAuth: false,
-    basicAuthUser: '',
-    isDefault: false,
-    readOnly: false,
-    withCredentials: false,
-    jsonData,
-    secureJsonFields,
-  } as Settings;
-}
-
-function renderEditor(initial: Settings) {
-  return renderControlled(ConfigEditor, initial, (options, onOptionsChange) => ({ options, onOptionsChange }));
-}
 
 describe('ConfigEditor — high availability', () => {
   it('is collapsed until opened, then stores the Redis URL, its password and the replicas', async () => {
