@@ -28,6 +28,22 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// launchOwn starts a plugin process of the test's own, apart from the
+// shared one (for a test that measures the process's memory, or whose
+// hostile answers must spoil no other test); the caller closes it.
+func launchOwn(tb testing.TB, env ...string) *Host {
+	tb.Helper()
+	bin, err := BinaryPath()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	h, err := Launch(bin, env...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return h
+}
+
 // startSandbox serves the three imitated APIs on loopback for one test.
 func startSandbox(t testing.TB, cfg sandbox.Config) (*sandbox.Sandbox, string) {
 	t.Helper()

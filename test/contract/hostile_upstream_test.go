@@ -193,14 +193,7 @@ func TestHostileUpstreamLyingContentLengthKeepsMemorySmall(t *testing.T) {
 		}
 		return true // the connection closes short of the announced length
 	})
-	bin, err := BinaryPath()
-	if err != nil {
-		t.Fatal(err)
-	}
-	own, err := Launch(bin) // a process of its own: its peak is this test's
-	if err != nil {
-		t.Fatal(err)
-	}
+	own := launchOwn(t) // a process of its own: its peak is this test's
 	defer own.Close()
 	ds := SandboxDataSource("hostile-lying-length", base)
 	ds.JSONData["cacheTTLSeconds"] = -1

@@ -44,14 +44,7 @@ func nestedAnswer(t *testing.T, match func(path string) bool, ct string, body []
 // request answers; the process is alive afterwards and answers a health
 // check.
 func TestReadersDeepNestingFailsOneQuery(t *testing.T) {
-	bin, err := BinaryPath()
-	if err != nil {
-		t.Fatal(err)
-	}
-	own, err := Launch(bin) // a process of its own: a crash here spoils no other test
-	if err != nil {
-		t.Fatal(err)
-	}
+	own := launchOwn(t) // a process of its own: a crash here spoils no other test
 	defer own.Close()
 	pid := own.PID()
 
@@ -117,14 +110,7 @@ func TestReadersDeepNestingFailsOneQuery(t *testing.T) {
 func TestReadersNestedPulsePageMemory(t *testing.T) {
 	const size = 2 << 20
 	base := nestedAnswer(t, func(p string) bool { return p == sandbox.PulsePrefix+"/stats" }, "application/json", bytes.Repeat([]byte("["), size))
-	bin, err := BinaryPath()
-	if err != nil {
-		t.Fatal(err)
-	}
-	own, err := Launch(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
+	own := launchOwn(t)
 	defer own.Close()
 	_, start := processMemory(t, own.PID())
 	ds := SandboxDataSource("readers-deep-memory", base)
@@ -183,14 +169,7 @@ func routesMemory(t testing.TB, pages, topN int) (growth, sent int64) {
 	t.Helper()
 	var n atomic.Int64
 	base := routesPages(t, pages, &n)
-	bin, err := BinaryPath()
-	if err != nil {
-		t.Fatal(err)
-	}
-	own, err := Launch(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
+	own := launchOwn(t)
 	defer own.Close()
 	_, start, _ := procMemory(own.PID())
 	ds := SandboxDataSource("readers-routes", base)
@@ -323,14 +302,7 @@ func onappMemory(t testing.TB, stats, resources int, tree bool, serve func(testi
 	from, to := cdnRange(4, 2)
 	var n atomic.Int64
 	base := serve(t, from, stats, resources, tree, &n)
-	bin, err := BinaryPath()
-	if err != nil {
-		t.Fatal(err)
-	}
-	own, err := Launch(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
+	own := launchOwn(t)
 	defer own.Close()
 	_, start, _ := procMemory(own.PID())
 	ds := SandboxDataSource("readers-onapp-xml", base)
@@ -412,14 +384,7 @@ func TestReadersOverfullPageMemory(t *testing.T) {
 	}
 	page := overfullLogPage(200_000)
 	base := nestedAnswer(t, func(p string) bool { return p == sandbox.PulsePrefix+"/stats" }, "application/json", page)
-	bin, err := BinaryPath()
-	if err != nil {
-		t.Fatal(err)
-	}
-	own, err := Launch(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
+	own := launchOwn(t)
 	defer own.Close()
 	_, start := processMemory(t, own.PID())
 	from, to := usageRange(time.Hour)

@@ -203,14 +203,7 @@ func TestUsageLargeLogsQueryIsComplete(t *testing.T) {
 	}
 	cfg := sandbox.Config{}
 	_, base := startSandbox(t, cfg)
-	bin, err := BinaryPath()
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := Launch(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := launchOwn(t)
 	defer h.Close()
 	ds := usageDataSource("usage-large", base)
 	ds.JSONData["maxPages"] = 100
