@@ -37,6 +37,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
+
 	"github.com/opsdeck/servicestats/internal/sandbox"
 )
 
@@ -762,74 +764,264 @@ func procMemory(pid int) (rss, peak int64, err error) {
 	return rss, peak, nil
 }
 
-// BenchmarkP5LogsMemory launches a fresh plugin process for each run, asks
-// it for 200,000 log rows (pages of 5,000) and divides the process's peak
-// RSS (VmHWM, the whole process: runtime, gRPC, decoded rows, the Arrow and
-// protobuf encodings of the answer) by the bytes of the Pulse pages, counted
-// at the sandbox. The short mode asks for one day (2,400 rows).
-func BenchmarkP5LogsMemory(b *testing.B) {
+// p5Run is what one P5 run asks of a fresh plugin process: a data source
+// whose upstream serves a large answer, one query, what its answer must be,
+// and the counter of the answer's bytes (at the upstream).
+type p5Run struct {
+	ds    DataSource
+	query Query
+	check func(backend.DataResponse) error // nil: no error and at least one frame
+	sent  *atomic.Int64
+}
+
+// p5Figures is what one run measured (bytes).
+type p5Figures struct {
+	start, peak, sent int64 // RSS at start, VmHWM after the answer, the answer's bytes
+	crashed           bool  // the process died answering: no peak
+}
+
+// bound is issue 12's bound on the peak: 100 MiB + 3× the answer's bytes.
+func (f p5Figures) bound() int64 { return 100<<20 + 3*f.sent }
+
+// wantRows checks that the answer is one frame of n rows.
+func wantRows(n int) func(backend.DataResponse) error {
+	return func(r backend.DataResponse) error {
+		if r.Error != nil {
+			return r.Error
+		}
+		if len(r.Frames) != 1 || r.Frames[0].Rows() != n {
+			return fmt.Errorf("%d frames (the first of %d rows), want one of %d rows", len(r.Frames), rowsOf(r), n)
+		}
+		return nil
+	}
+}
+
+func rowsOf(r backend.DataResponse) int {
+	if len(r.Frames) == 0 {
+		return 0
+	}
+	return r.Frames[0].Rows()
+}
+
+// p5Measure launches a fresh plugin process (the binary of BinaryPath, with
+// $SERVICESTATS_BENCH_PLUGIN_ENV), reads its RSS, sends run's query, checks
+// the answer and reads the process's peak RSS (VmHWM: the whole process,
+// runtime, gRPC, the answer in flight, decoded, framed, and the SDK's Arrow
+// and protobuf encodings of the frames). A process that dies answering (the
+// binary before issue 12 on deep nesting) is reported, not a failure.
+func p5Measure(tb testing.TB, run p5Run) p5Figures {
+	tb.Helper()
 	if _, err := os.Stat("/proc/self/status"); err != nil {
-		b.Skip("no /proc on this system")
+		tb.Skip("no /proc on this system")
 	}
-	bin, err := BinaryPath()
+	var env []string
+	if e := os.Getenv("SERVICESTATS_BENCH_PLUGIN_ENV"); e != "" {
+		env = strings.Fields(e)
+	}
+	h := launchOwn(tb, env...)
+	defer h.Close()
+	var f p5Figures
+	var err error
+	if f.start, _, err = procMemory(h.PID()); err != nil {
+		tb.Fatal(err)
+	}
+	run.sent.Store(0)
+	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
+	defer cancel()
+	resp, err := h.QueryData(ctx, run.ds, run.query)
+	f.sent = run.sent.Load()
 	if err != nil {
-		b.Fatal(err)
+		for i := 0; i < 50 && !h.client.Exited(); i++ { // the transport may fail before the exit is seen
+			time.Sleep(100 * time.Millisecond)
+		}
+		if h.client.Exited() {
+			f.crashed = true
+			tb.Logf("the plugin process died answering (%v):\n%s", err, deathLines(h.Logs()))
+			return f
+		}
+		tb.Fatal(err)
 	}
-	cfg := sandbox.Config{}
-	rows := 200_000
-	if benchShort() {
-		rows = sandbox.DefaultPulseRowsPerDay
-	}
-	step := 24 * time.Hour / sandbox.DefaultPulseRowsPerDay // the sandbox's grid
-	var peak, raw, baseline int64
-	for b.Loop() {
-		counter := &byteCounter{h: sandbox.New(cfg), prefix: sandbox.PulsePrefix + "/stats"}
-		srv := httptest.NewServer(counter)
-		var env []string // SERVICESTATS_BENCH_PLUGIN_ENV="GOGC=50 …": runtime settings to try
-		if e := os.Getenv("SERVICESTATS_BENCH_PLUGIN_ENV"); e != "" {
-			env = strings.Fields(e)
-		}
-		h, err := Launch(bin, env...)
-		if err != nil {
-			srv.Close()
-			b.Fatal(err)
-		}
-		baseline, _, _ = procMemory(h.PID())
-		to := time.Now().Add(-time.Hour).Truncate(step)
-		from := to.Add(-time.Duration(rows) * step)
-		if n := sandbox.PulseRowCount(cfg, "", from, to); n != rows {
-			b.Fatalf("the sandbox holds %d rows in the range, want %d", n, rows)
-		}
-		ds := benchDataSource("p5", srv.URL, map[string]any{"maxPages": 100})
-		ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
-		resp, err := h.QueryData(ctx, ds, Query{RefID: "A", QueryType: "usage", JSON: map[string]any{"report": "logs", "limit": 5000}, From: from, To: to})
-		cancel()
-		if err == nil {
-			if r := resp.Responses["A"]; r.Error != nil {
-				err = r.Error
-			} else if got := r.Frames[0].Rows(); got != rows {
-				err = fmt.Errorf("%d rows, want %d", got, rows)
+	r := resp.Responses[run.query.RefID]
+	check := run.check
+	if check == nil {
+		check = func(r backend.DataResponse) error {
+			if r.Error != nil || len(r.Frames) == 0 {
+				return fmt.Errorf("error %v, %d frames", r.Error, len(r.Frames))
 			}
+			return nil
 		}
-		if err != nil {
-			h.Close()
-			srv.Close()
-			b.Fatal(err)
-		}
-		_, peak, err = procMemory(h.PID())
-		h.Close()
-		srv.Close()
-		if err != nil {
-			b.Fatal(err)
-		}
-		raw = counter.bytes.Load()
-		b.Logf("%d rows in %d pages: raw %.1f MiB, plugin RSS %.1f MiB at start, peak %.1f MiB", rows, counter.calls.Load(), mib(raw), mib(baseline), mib(peak))
 	}
-	b.ReportMetric(mib(peak), "peak-MiB")
-	b.ReportMetric(mib(baseline), "start-MiB")
-	b.ReportMetric(mib(raw), "raw-MiB")
-	b.ReportMetric(float64(peak)/float64(raw), "ratio")
-	b.ReportMetric(float64(peak-baseline)/float64(raw), "growth-ratio")
+	if err := check(r); err != nil {
+		tb.Fatalf("the answer: %v", err)
+	}
+	if _, f.peak, err = procMemory(h.PID()); err != nil {
+		tb.Fatal(err)
+	}
+	return f
+}
+
+// deathLines picks from a dead process's output the Go runtime's "fatal
+// error" line and the last line (the exit), each cut to 300 bytes.
+func deathLines(logs string) string {
+	lines := strings.Split(strings.TrimSpace(logs), "\n")
+	var out []string
+	for _, l := range lines {
+		if strings.Contains(l, "fatal error") {
+			out = append(out, l)
+			break
+		}
+	}
+	out = append(out, lines[len(lines)-1])
+	for i, l := range out {
+		if len(l) > 300 {
+			out[i] = l[:300] + "…"
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// benchP5 runs setup's P5 run in a fresh process at every iteration and
+// reports the last: peak-MiB and start-MiB (RSS), answer-MB (the answer's
+// bytes ÷ 10⁶), ratio (peak ÷ answer bytes: issue 12's goal ≤ 3), growth-ratio
+// ((peak − start) ÷ answer bytes), bound-MiB (100 MiB + 3× the answer) and
+// bound-ok (1 when the peak is within it); or crashed 1.
+func benchP5(b *testing.B, setup func(tb testing.TB) p5Run) {
+	run := setup(b)
+	var f p5Figures
+	for b.Loop() {
+		f = p5Measure(b, run)
+	}
+	if f.crashed {
+		b.ReportMetric(1, "crashed")
+		b.ReportMetric(float64(f.sent)/1e6, "answer-MB")
+		return
+	}
+	b.Logf("answer %.1f MB: RSS %.1f MiB at start, peak %.1f MiB (bound %.1f MiB)", float64(f.sent)/1e6, mib(f.start), mib(f.peak), mib(f.bound()))
+	b.ReportMetric(mib(f.peak), "peak-MiB")
+	b.ReportMetric(mib(f.start), "start-MiB")
+	b.ReportMetric(float64(f.sent)/1e6, "answer-MB")
+	b.ReportMetric(float64(f.peak)/float64(f.sent), "ratio")
+	b.ReportMetric(float64(f.peak-f.start)/float64(f.sent), "growth-ratio")
+	b.ReportMetric(mib(f.bound()), "bound-MiB")
+	ok := 0.0
+	if f.peak <= f.bound() {
+		ok = 1
+	}
+	b.ReportMetric(ok, "bound-ok")
+}
+
+// p5Size is full in a real run and short in CI's (SERVICESTATS_BENCH_SHORT).
+func p5Size(full, short int) int {
+	if benchShort() {
+		return short
+	}
+	return full
+}
+
+// BenchmarkP5Memory: issue 12's bound for every answer shape, each through
+// the built binary in a fresh process per run (test/bench/notes.md).
+func BenchmarkP5Memory(b *testing.B) {
+	shapes := []struct {
+		name  string
+		setup func(tb testing.TB) p5Run
+	}{
+		{"pulse-logs", func(tb testing.TB) p5Run { return logsRun(tb, p5Size(200_000, sandbox.DefaultPulseRowsPerDay)) }},
+		{"pulse-routes-top10", func(tb testing.TB) p5Run { return aggregateRun(tb, "routes", p5Size(200, 2), 10) }},
+		{"pulse-requests-top10", func(tb testing.TB) p5Run { return aggregateRun(tb, "requests", p5Size(200, 2), 10) }},
+		{"pulse-nested-2MB", func(tb testing.TB) p5Run { return nestedRun(tb, p5Size(2<<20, 64<<10)) }},
+		{"pulse-nested-4MB", func(tb testing.TB) p5Run { return nestedRun(tb, p5Size(4<<20, 64<<10)) }},
+		{"onapp-json-grouped-documented", func(tb testing.TB) p5Run { return onappRun(tb, false, p5Size(2880, 48), 130, false) }},
+		{"onapp-json-grouped-tolerant", func(tb testing.TB) p5Run { return onappRun(tb, false, p5Size(2880, 48), 130, true) }},
+		{"onapp-json-ungrouped-documented", func(tb testing.TB) p5Run { return onappRun(tb, false, p5Size(150_000, 2000), 0, false) }},
+		{"onapp-json-ungrouped-tolerant", func(tb testing.TB) p5Run { return onappRun(tb, false, p5Size(150_000, 2000), 0, true) }},
+		{"onapp-xml-grouped-documented", func(tb testing.TB) p5Run { return onappRun(tb, true, p5Size(1440, 48), 130, false) }},
+		{"onapp-xml-grouped-tolerant", func(tb testing.TB) p5Run { return onappRun(tb, true, p5Size(1440, 48), 130, true) }},
+		{"onapp-xml-ungrouped-documented", func(tb testing.TB) p5Run { return onappRun(tb, true, p5Size(150_000, 2000), 0, false) }},
+		{"onapp-xml-ungrouped-tolerant", func(tb testing.TB) p5Run { return onappRun(tb, true, p5Size(150_000, 2000), 0, true) }},
+		{"ovh-yearly-fanout", func(tb testing.TB) p5Run { return ovhYearlyRun(tb, p5Size(250, 5)) }},
+		{"at-cap-onapp-xml-tolerant", func(tb testing.TB) p5Run { return atCapRun(tb, p5Size(64<<20, 1<<20)) }},
+	}
+	for _, s := range shapes {
+		b.Run(s.name, func(b *testing.B) { benchP5(b, s.setup) })
+	}
+}
+
+// logsRun is the P5 run of a logs query of rows rows (pages of 5,000) from
+// the sandbox; the bytes of its pages are counted.
+func logsRun(tb testing.TB, rows int) p5Run {
+	cfg := sandbox.Config{}
+	counter := &byteCounter{h: sandbox.New(cfg), prefix: sandbox.PulsePrefix + "/stats"}
+	srv := httptest.NewServer(counter)
+	tb.Cleanup(srv.Close)
+	step := 24 * time.Hour / sandbox.DefaultPulseRowsPerDay // the sandbox's grid
+	to := time.Now().Add(-time.Hour).Truncate(step)
+	from := to.Add(-time.Duration(rows) * step)
+	if n := sandbox.PulseRowCount(cfg, "", from, to); n != rows {
+		tb.Fatalf("the sandbox holds %d rows in the range, want %d", n, rows)
+	}
+	return p5Run{
+		ds:    benchDataSource("p5-logs", srv.URL, map[string]any{"maxPages": 100}),
+		query: Query{RefID: "A", QueryType: "usage", JSON: map[string]any{"report": "logs", "limit": 5000}, From: from, To: to},
+		check: wantRows(rows),
+		sent:  &counter.bytes,
+	}
+}
+
+// ovhYearlyRun is the P5 run of a telephony query of lines lines × the 4
+// metrics over a year (timeframe yearly, 367 points a body): lines × 4
+// statistics bodies, written as the sandbox writes them
+// (sandbox.OVHLineStatistics), and a description per line (counted too). The sandbox
+// knows 5 lines; these are answered here, the rest (the clock) by it.
+func ovhYearlyRun(tb testing.TB, lines int) p5Run {
+	names := make([]string, lines)
+	for i := range names {
+		names[i] = fmt.Sprintf("0033100%06d", i)
+	}
+	prefix := sandbox.OVHPrefix + "/telephony/" + telAccount + "/line/0033100"
+	sent := &atomic.Int64{}
+	base := answering(tb, sent, func(r *http.Request) (string, []byte, bool) {
+		rest, ok := strings.CutPrefix(r.URL.Path, prefix)
+		if !ok {
+			return "", nil, false
+		}
+		line, stats := strings.CutSuffix("0033100"+rest, "/statistics")
+		if !stats {
+			body, _ := json.Marshal(map[string]string{"serviceName": line, "description": "Line " + line, "serviceType": "alias"})
+			return "application/json", body, true
+		}
+		st, err := sandbox.OVHLineStatistics(line, r.URL.Query().Get("timeframe"), r.URL.Query().Get("type"), time.Now())
+		if err != nil {
+			return "application/json", []byte(`{"message":"Invalid value"}`), true
+		}
+		body, _ := json.Marshal(st)
+		return "application/json", body, true
+	})
+	now := time.Now()
+	metrics := []string{"rtpMos", "maxJitter", "maxDelay", "sumRtpLost"}
+	return p5Run{
+		ds: benchDataSource("p5-ovh", base, map[string]any{"ovhRequestsPerMinute": 100_000, "timeoutSeconds": 60}),
+		query: Query{RefID: "A", QueryType: "telephony", From: now.Add(-365 * 24 * time.Hour), To: now,
+			JSON: map[string]any{"billingAccount": telAccount, "lines": names, "metrics": metrics}},
+		check: func(r backend.DataResponse) error {
+			if r.Error != nil || len(r.Frames) != lines*len(metrics) {
+				return fmt.Errorf("error %v, %d frames, want %d", r.Error, len(r.Frames), lines*len(metrics))
+			}
+			return nil
+		},
+		sent: sent,
+	}
+}
+
+// atCapRun is the P5 run of an OnApp answer just under the size cap: the
+// data source's maxResponseBytes set to limit, an XML answer of the
+// tolerant form (the costliest reading) of about 0.95 × limit.
+func atCapRun(tb testing.TB, limit int) p5Run {
+	const resources = 130
+	perStat := len(onappAnswer(true, time.Unix(0, 0), time.Unix(3600, 0), 10, resources, true)) / 10
+	stats := limit * 95 / 100 / perStat
+	run := onappRun(tb, true, stats, resources, true)
+	run.ds.JSONData["maxResponseBytes"] = limit
+	return run
 }
 
 func mib(n int64) float64 { return float64(n) / (1 << 20) }

@@ -2,7 +2,6 @@ package contract
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
 	"github.com/opsdeck/servicestats/internal/sandbox"
 )
@@ -104,37 +105,69 @@ func TestReadersDeepNestingFailsOneQuery(t *testing.T) {
 	}
 }
 
+// nestedRun is the P5 run of a logs query whose first page is size bytes
+// of '['. It must fail that query alone (the error is checked by
+// TestReadersDeepNestingFailsOneQuery; the binary before the fix crashed
+// or answered otherwise).
+func nestedRun(tb testing.TB, size int) p5Run {
+	page := bytes.Repeat([]byte("["), size)
+	sent := &atomic.Int64{}
+	base := answering(tb, sent, func(r *http.Request) (string, []byte, bool) {
+		return "application/json", page, r.URL.Path == sandbox.PulsePrefix+"/stats"
+	})
+	from, to := usageRange(time.Hour)
+	return p5Run{
+		ds:    benchDataSource("p5-nested", base, nil),
+		query: Query{RefID: "A", QueryType: "usage", JSON: map[string]any{"report": "logs"}, From: from, To: to},
+		check: func(r backend.DataResponse) error {
+			if r.Error == nil {
+				return fmt.Errorf("no error for a page of %d bytes of '['", size)
+			}
+			return nil
+		},
+		sent: sent,
+	}
+}
+
 // TestReadersNestedPulsePageMemory: a 2 MB Pulse page of nested arrays
 // drove a fresh process's peak RSS to ~450 MB (the goroutine stack of the
 // recursion). Its growth must stay within 100 MB + 3× the page.
 func TestReadersNestedPulsePageMemory(t *testing.T) {
 	const size = 2 << 20
-	base := nestedAnswer(t, func(p string) bool { return p == sandbox.PulsePrefix+"/stats" }, "application/json", bytes.Repeat([]byte("["), size))
-	own := launchOwn(t)
-	defer own.Close()
-	_, start := processMemory(t, own.PID())
-	ds := SandboxDataSource("readers-deep-memory", base)
-	from, to := usageRange(time.Hour)
-	msg := oneQuery(t, own, ctxT(t), ds, Query{RefID: "U", QueryType: "usage", JSON: map[string]any{"report": "logs"}, From: from, To: to})
-	if !strings.Contains(msg, tooDeep) {
-		t.Errorf("error %q, want one with %q", msg, tooDeep)
+	run := nestedRun(t, size)
+	check := run.check
+	run.check = func(r backend.DataResponse) error {
+		if err := check(r); err != nil {
+			return err
+		}
+		if !strings.Contains(r.Error.Error(), tooDeep) {
+			return fmt.Errorf("error %q, want one with %q", r.Error, tooDeep)
+		}
+		return nil
 	}
-	_, peak := processMemory(t, own.PID())
-	t.Logf("peak RSS %d MiB at start, %d MiB after a %d MiB nested page", start>>20, peak>>20, size>>20)
-	if limit := int64(100<<20 + 3*size); peak-start > limit {
-		t.Errorf("peak RSS grew by %d MiB, want under %d MiB", (peak-start)>>20, limit>>20)
+	f := p5Measure(t, run)
+	t.Logf("peak RSS %d MiB at start, %d MiB after a %d MiB nested page", f.start>>20, f.peak>>20, size>>20)
+	if limit := int64(100<<20 + 3*size); f.peak-f.start > limit {
+		t.Errorf("peak RSS grew by %d MiB, want under %d MiB", (f.peak-f.start)>>20, limit>>20)
 	}
 }
 
-// routesPages serves /stats/routes as pages pages of 5,000 distinct routes
-// (about 250 KB each; the last one short, so that it ends the walk), and
-// counts the bytes sent.
-func routesPages(t testing.TB, pages int, sent *atomic.Int64) string {
-	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != sandbox.PulsePrefix+"/stats/routes" {
-			http.NotFound(w, r)
-			return
+// aggregatePages serves the Pulse aggregate report (routes or requests)
+// as pages pages of 5,000 distinct rows (about 250 KB each; the last one
+// half full, so that it ends the walk), and the sandbox for the rest; sent
+// counts the bytes of the pages.
+func aggregatePages(tb testing.TB, report string, pages int, sent *atomic.Int64) string {
+	tb.Helper()
+	row := map[string]string{
+		"routes":   `{"route":"/api/v1/customers/%08d/orders","totalRequests":%d}`,
+		"requests": `{"entreprise":{"id":"ent-%08d","name":"Enterprise"},"totalRequests":%d}`,
+	}[report]
+	if row == "" {
+		tb.Fatalf("no pages for the %s report", report)
+	}
+	return answering(tb, sent, func(r *http.Request) (string, []byte, bool) {
+		if r.URL.Path != sandbox.PulsePrefix+"/stats/"+report {
+			return "", nil, false
 		}
 		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
 		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
@@ -152,45 +185,48 @@ func routesPages(t testing.TB, pages int, sent *atomic.Int64) string {
 				b.WriteByte(',')
 			}
 			k := page*limit + i
-			fmt.Fprintf(&b, `{"route":"/api/v1/customers/%08d/orders","totalRequests":%d}`, k, (k*7919)%1_000_003)
+			fmt.Fprintf(&b, row, k, (k*7919)%1_000_003)
 		}
 		b.WriteByte(']')
-		w.Header().Set("Content-Type", "application/json")
-		sent.Add(int64(b.Len()))
-		_, _ = w.Write(b.Bytes())
+		return "application/json", b.Bytes(), true
+	})
+}
+
+// answering serves answer's bodies to the requests it takes (ok), adding
+// their bytes to sent, and the sandbox to the others.
+func answering(tb testing.TB, sent *atomic.Int64, answer func(r *http.Request) (ct string, body []byte, ok bool)) string {
+	tb.Helper()
+	sb := sandbox.New(sandbox.Config{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ct, body, ok := answer(r)
+		if !ok {
+			sb.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", ct)
+		sent.Add(int64(len(body)))
+		_, _ = w.Write(body)
 	}))
-	t.Cleanup(srv.Close)
+	tb.Cleanup(srv.Close)
 	return srv.URL
 }
 
-// routesMemory asks a fresh process for the routes report over pages pages
-// and returns its peak RSS growth and the bytes Pulse sent.
-func routesMemory(t testing.TB, pages, topN int) (growth, sent int64) {
-	t.Helper()
-	var n atomic.Int64
-	base := routesPages(t, pages, &n)
-	own := launchOwn(t)
-	defer own.Close()
-	_, start, _ := procMemory(own.PID())
-	ds := SandboxDataSource("readers-routes", base)
-	ds.JSONData["maxPages"] = pages + 1
+// aggregateRun is the P5 run of the report over pages pages of
+// aggregatePages, top topN.
+func aggregateRun(tb testing.TB, report string, pages, topN int) p5Run {
+	sent := &atomic.Int64{}
+	base := aggregatePages(tb, report, pages, sent)
 	from, to := usageRange(time.Hour)
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
-	defer cancel()
-	resp, err := own.QueryData(ctx, ds, Query{RefID: "R", QueryType: "usage", JSON: map[string]any{"report": "routes", "limit": 5000, "topN": topN}, From: from, To: to})
-	if err != nil {
-		t.Fatal(err)
+	want := pages*5000 - 2500 // pages 1 to pages-1 full, the last half full
+	if topN > 0 {
+		want = min(topN, want)
 	}
-	if r := resp.Responses["R"]; r.Error != nil || len(r.Frames) != 1 {
-		t.Fatalf("routes: %v", r.Error)
-	} else if want := min(topN, pages*5000-2500); topN > 0 && r.Frames[0].Rows() != want {
-		t.Fatalf("%d rows, want %d", r.Frames[0].Rows(), want)
+	return p5Run{
+		ds:    benchDataSource("p5-"+report, base, map[string]any{"maxPages": pages + 1}),
+		query: Query{RefID: "A", QueryType: "usage", JSON: map[string]any{"report": report, "limit": 5000, "topN": topN}, From: from, To: to},
+		check: wantRows(want),
+		sent:  sent,
 	}
-	_, peak, err := procMemory(own.PID())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return peak - start, n.Load()
 }
 
 // TestReadersAggregateTopNMemory: the top 10 of a million routes (200
@@ -201,65 +237,61 @@ func TestReadersAggregateTopNMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("65 MB of answers")
 	}
-	growth, sent := routesMemory(t, 200, 10)
-	t.Logf("peak RSS grew by %d MiB for %d MiB of answers", growth>>20, sent>>20)
-	if limit := 100<<20 + 3*sent; growth > limit {
-		t.Errorf("peak RSS grew by %d MiB, want under %d MiB", growth>>20, limit>>20)
+	f := p5Measure(t, aggregateRun(t, "routes", 200, 10))
+	t.Logf("peak RSS grew by %d MiB for %d MiB of answers", (f.peak-f.start)>>20, f.sent>>20)
+	if limit := 100<<20 + 3*f.sent; f.peak-f.start > limit {
+		t.Errorf("peak RSS grew by %d MiB, want under %d MiB", (f.peak-f.start)>>20, limit>>20)
 	}
 }
 
-// BenchmarkReadersP5RoutesMemory: the routes report of 200 pages of 5,000
-// routes (about 50 MB), top 10: peak RSS growth of a fresh process ÷ the
-// bytes Pulse sent.
-func BenchmarkReadersP5RoutesMemory(b *testing.B) {
-	var growth, sent int64
-	for b.Loop() {
-		growth, sent = routesMemory(b, 200, 10)
-	}
-	b.ReportMetric(mib(growth), "growth-MiB")
-	b.ReportMetric(mib(sent), "raw-MiB")
-	b.ReportMetric(float64(growth)/float64(sent), "growth-ratio")
-}
-
-// onappXML serves OnApp bandwidth answers as XML of stats stats (one a
-// minute from from) of resources resources each, in the documented form or,
-// with tree, in one the one-pass reader refuses (a <note> in each stat), so
-// that the tolerant tree reader reads it; the sandbox serves the rest.
-func onappXML(t testing.TB, from time.Time, stats, resources int, tree bool, sent *atomic.Int64) string {
-	note := ""
-	if tree {
-		note = "    <note>tree</note>\n"
-	}
-	t.Helper()
+// onappAnswer is an OnApp bandwidth answer of stats stats spread evenly
+// over [from, to), in XML (Rails, numeric element names) or in JSON (the
+// legacy flavour's list of {"stat": {…}}, non-cached figures as strings).
+// With resources > 0 each stat holds that many resources (grouped by
+// resource), else the totals (no grouping). With tolerant, each stat also
+// holds a "note": not the documented form, so that the tolerant reading of
+// the answer is taken.
+func onappAnswer(xml bool, from, to time.Time, stats, resources int, tolerant bool) []byte {
+	step := to.Sub(from) / time.Duration(stats)
 	var b bytes.Buffer
-	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<stats type="array">` + "\n")
-	for s := range stats {
-		fmt.Fprintf(&b, "  <stat>\n    <date>%s</date>\n%s    <resources type=\"array\">\n", from.Add(time.Duration(s)*time.Minute).UTC().Format(time.RFC3339), note)
-		for r := range resources {
-			fmt.Fprintf(&b, "      <resource>\n        <%d>\n          <cached>%d.%03d</cached>\n          <non_cached>0.%03d</non_cached>\n        </%d>\n      </resource>\n",
-				900000000+r, s%7, r%1000, (s+r)%1000, 900000000+r)
+	if xml {
+		note := ""
+		if tolerant {
+			note = "    <note>tree</note>\n"
 		}
-		b.WriteString("    </resources>\n  </stat>\n")
+		b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<stats type="array">` + "\n")
+		for s := range stats {
+			fmt.Fprintf(&b, "  <stat>\n    <date>%s</date>\n%s", from.Add(time.Duration(s)*step).UTC().Format(time.RFC3339), note)
+			if resources == 0 {
+				fmt.Fprintf(&b, "    <cached>%d.%03d</cached>\n    <non_cached>0.%03d</non_cached>\n", s%7, s%1000, (s*7)%1000)
+			} else {
+				b.WriteString("    <resources type=\"array\">\n")
+				for r := range resources {
+					fmt.Fprintf(&b, "      <resource>\n        <%d>\n          <cached>%d.%03d</cached>\n          <non_cached>0.%03d</non_cached>\n        </%d>\n      </resource>\n",
+						900000000+r, s%7, r%1000, (s+r)%1000, 900000000+r)
+				}
+				b.WriteString("    </resources>\n")
+			}
+			b.WriteString("  </stat>\n")
+		}
+		b.WriteString("</stats>\n")
+		return b.Bytes()
 	}
-	b.WriteString("</stats>\n")
-	return serveBandwidth(t, "application/xml", b.Bytes(), sent)
-}
-
-// onappJSON is onappXML's answer in JSON, the legacy flavour's list of
-// {"stat": {…}}; with tree, each stat has a "note" the one-pass reader
-// refuses.
-func onappJSON(t testing.TB, from time.Time, stats, resources int, tree bool, sent *atomic.Int64) string {
 	note := ""
-	if tree {
+	if tolerant {
 		note = `"note":"tree",`
 	}
-	var b bytes.Buffer
 	b.WriteByte('[')
 	for s := range stats {
 		if s > 0 {
 			b.WriteByte(',')
 		}
-		fmt.Fprintf(&b, `{"stat":{"date":%q,%s"resources":[`, from.Add(time.Duration(s)*time.Minute).UTC().Format(time.RFC3339), note)
+		fmt.Fprintf(&b, `{"stat":{"date":%q,%s`, from.Add(time.Duration(s)*step).UTC().Format(time.RFC3339), note)
+		if resources == 0 {
+			fmt.Fprintf(&b, `"cached":%d.%03d,"non_cached":"0.%03d"}}`, s%7, s%1000, (s*7)%1000)
+			continue
+		}
+		b.WriteString(`"resources":[`)
 		for r := range resources {
 			if r > 0 {
 				b.WriteByte(',')
@@ -269,90 +301,28 @@ func onappJSON(t testing.TB, from time.Time, stats, resources int, tree bool, se
 		b.WriteString("]}}")
 	}
 	b.WriteByte(']')
-	return serveBandwidth(t, "application/json", b.Bytes(), sent)
+	return b.Bytes()
 }
 
-// serveBandwidth serves body to the OnApp bandwidth calls, and the sandbox
-// to the others.
-func serveBandwidth(t testing.TB, ct string, body []byte, sent *atomic.Int64) string {
-	sb := sandbox.New(sandbox.Config{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !strings.Contains(r.URL.Path, "bandwidth") {
-			sb.ServeHTTP(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", ct)
-		sent.Add(int64(len(body)))
-		_, _ = w.Write(body)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
-}
-
-// onappXMLMemory asks a fresh process for the CDN bandwidth by resource of
-// onappXML and returns its peak RSS growth and the bytes OnApp sent.
-func onappXMLMemory(t testing.TB, stats, resources int, tree bool) (growth, sent int64) {
-	return onappMemory(t, stats, resources, tree, onappXML)
-}
-
-// onappMemory asks a fresh process for the CDN bandwidth by resource of
-// serve's answer and returns its peak RSS growth and the bytes OnApp sent.
-func onappMemory(t testing.TB, stats, resources int, tree bool, serve func(testing.TB, time.Time, int, int, bool, *atomic.Int64) string) (growth, sent int64) {
-	t.Helper()
+// onappRun is the P5 run of a CDN bandwidth query (by resource when
+// resources > 0) answered by onappAnswer; the sandbox serves the rest (the
+// resource list).
+func onappRun(tb testing.TB, xml bool, stats, resources int, tolerant bool) p5Run {
 	from, to := cdnRange(4, 2)
-	var n atomic.Int64
-	base := serve(t, from, stats, resources, tree, &n)
-	own := launchOwn(t)
-	defer own.Close()
-	_, start, _ := procMemory(own.PID())
-	ds := SandboxDataSource("readers-onapp-xml", base)
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
-	defer cancel()
-	resp, err := own.QueryData(ctx, ds, Query{RefID: "C", QueryType: "cdnBandwidth", JSON: map[string]any{"type": "GB", "groupBy": "resource"}, From: from, To: to})
-	if err != nil {
-		t.Fatal(err)
+	body := onappAnswer(xml, from, to, stats, resources, tolerant)
+	ct := map[bool]string{false: "application/json", true: "application/xml"}[xml]
+	sent := &atomic.Int64{}
+	base := answering(tb, sent, func(r *http.Request) (string, []byte, bool) {
+		return ct, body, strings.Contains(r.URL.Path, "bandwidth")
+	})
+	groupBy := ""
+	if resources > 0 {
+		groupBy = "resource"
 	}
-	if r := resp.Responses["C"]; r.Error != nil || len(r.Frames) == 0 {
-		t.Fatalf("bandwidth: %v", r.Error)
-	}
-	_, peak, err := procMemory(own.PID())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return peak - start, n.Load()
-}
-
-// BenchmarkReadersP5OnAppXMLMemory: about 60 MB of OnApp XML (2,880
-// stats of 130 resources), in the documented form (one-pass reader) and in
-// the tolerant one (tree reader): peak RSS growth of a fresh process ÷ the
-// bytes OnApp sent.
-func BenchmarkReadersP5OnAppXMLMemory(b *testing.B) {
-	for _, tree := range []bool{false, true} {
-		b.Run(map[bool]string{false: "documented", true: "tree"}[tree], func(b *testing.B) {
-			var growth, sent int64
-			for b.Loop() {
-				growth, sent = onappXMLMemory(b, 2880, 130, tree)
-			}
-			b.ReportMetric(mib(growth), "growth-MiB")
-			b.ReportMetric(mib(sent), "raw-MiB")
-			b.ReportMetric(float64(growth)/float64(sent), "growth-ratio")
-		})
-	}
-}
-
-// BenchmarkReadersP5OnAppJSONMemory: onappXML's answer in JSON (about 36
-// MB), documented and tolerant: peak RSS growth ÷ the bytes OnApp sent.
-func BenchmarkReadersP5OnAppJSONMemory(b *testing.B) {
-	for _, tree := range []bool{false, true} {
-		b.Run(map[bool]string{false: "documented", true: "tree"}[tree], func(b *testing.B) {
-			var growth, sent int64
-			for b.Loop() {
-				growth, sent = onappMemory(b, 2880, 130, tree, onappJSON)
-			}
-			b.ReportMetric(mib(growth), "growth-MiB")
-			b.ReportMetric(mib(sent), "raw-MiB")
-			b.ReportMetric(float64(growth)/float64(sent), "growth-ratio")
-		})
+	return p5Run{
+		ds:    benchDataSource("p5-onapp", base, nil),
+		query: Query{RefID: "A", QueryType: "cdnBandwidth", JSON: map[string]any{"type": "GB", "groupBy": groupBy}, From: from, To: to},
+		sent:  sent,
 	}
 }
 
