@@ -1,6 +1,6 @@
 package sandbox
 
-// The Pulse usage API (seeds/002, docs/upstream-apis.md §3), below its mount
+// The Pulse usage API (docs/upstream-apis.md §3), below its mount
 // prefix:
 //
 //	GET /stats             [RequestLog], one page of the log rows by timestamp

@@ -1,6 +1,6 @@
 package onapp
 
-// The time rules of OnApp's bandwidth statistics (source document 004):
+// The time rules of OnApp's bandwidth statistics (docs/upstream-apis.md §2):
 // MBPS rates exist for the last 10 days only, and the points are daily,
 // weekly or fortnightly sums depending on the range's length. Both are
 // surfaced as notices rather than hidden.

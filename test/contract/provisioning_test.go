@@ -109,7 +109,7 @@ var contractValues = map[string]map[string][]string{
 }
 
 // variableKindRoutes maps the variable query model's kinds to the resource
-// routes that list their values (docs/architecture.md).
+// routes that list their values (docs/plugin-contract.md, "Variables and resource routes").
 var variableKindRoutes = map[string]string{
 	"billingAccounts": "telephony/billing-accounts",
 	"lines":           "telephony/lines",
