@@ -13,13 +13,15 @@ function tlsIds<S extends string>(source: S) {
   } as const;
 }
 
-/** Test ids of the plugin's editors, for unit and end-to-end tests. */
+/**
+ * Test ids of the plugin's editors, for unit and end-to-end tests. None for a RadioButtonGroup: Grafana
+ * 12.3's drops data-testid, so tests find its options by label.
+ */
 export const Selectors = {
   ConfigEditor: {
     ovh: {
       endpoint: 'servicestats-config-ovh-endpoint',
       customUrl: 'servicestats-config-ovh-custom-url',
-      authMethod: 'servicestats-config-ovh-auth-method',
       oauth2Warning: 'servicestats-config-ovh-oauth2-warning',
       applicationKey: 'servicestats-config-ovh-application-key',
       applicationSecret: 'servicestats-config-ovh-application-secret',
@@ -33,9 +35,7 @@ export const Selectors = {
       url: 'servicestats-config-onapp-url',
       user: 'servicestats-config-onapp-user',
       apiKey: 'servicestats-config-onapp-api-key',
-      api: 'servicestats-config-onapp-api',
       timeZone: 'servicestats-config-onapp-time-zone',
-      format: 'servicestats-config-onapp-format',
       tls: tlsIds('onapp'),
     },
     pulse: {
@@ -54,18 +54,14 @@ export const Selectors = {
     },
   },
   QueryEditor: {
-    queryType: 'servicestats-query-type',
     noCache: 'servicestats-query-no-cache',
     telephony: {
       billingAccount: 'servicestats-query-telephony-billing-account',
       lines: 'servicestats-query-telephony-lines',
       metrics: 'servicestats-query-telephony-metrics',
       timeframe: 'servicestats-query-telephony-timeframe',
-      mosScale: 'servicestats-query-telephony-mos-scale',
     },
     cdn: {
-      type: 'servicestats-query-cdn-type',
-      groupBy: 'servicestats-query-cdn-group-by',
       resources: 'servicestats-query-cdn-resources',
       locations: 'servicestats-query-cdn-locations',
     },
@@ -74,7 +70,6 @@ export const Selectors = {
       enterprise: 'servicestats-query-usage-enterprise',
       limit: 'servicestats-query-usage-limit',
       topN: 'servicestats-query-usage-top-n',
-      splitBy: 'servicestats-query-usage-split-by',
     },
   },
   VariableQueryEditor: {

@@ -38,7 +38,6 @@ export function CdnQueryEditor(props: SubEditorProps<CdnBandwidthQuery>) {
         <EditorFieldGroup>
           <EditorField label="Type">
             <RadioButtonGroup<CdnType>
-              data-testid={ids.type}
               options={TYPE_OPTIONS}
               value={query.type}
               onChange={(type) => commit({ type })}
@@ -49,7 +48,6 @@ export function CdnQueryEditor(props: SubEditorProps<CdnBandwidthQuery>) {
             tooltip="One series per location or per resource, each split by cached and non-cached traffic."
           >
             <RadioButtonGroup<CdnGroupBy>
-              data-testid={ids.groupBy}
               options={GROUP_BY_OPTIONS}
               value={query.groupBy}
               onChange={(groupBy) => commit({ groupBy })}

@@ -120,6 +120,49 @@ describe('ConfigEditor — OnApp and Pulse', () => {
   });
 });
 
+describe('ConfigEditor — URLs', () => {
+  it.each([
+    { testId: ids.onapp.url, text: 'cp.example.com', message: 'An absolute URL such as https://api.example.com' },
+    {
+      testId: ids.pulse.url,
+      text: 'ftp://pulse.example.com',
+      message: 'An absolute http:// or https:// URL such as https://api.example.com',
+    },
+    {
+      testId: ids.onapp.url,
+      text: 'https://user:pw@cp.example.com',
+      message: 'No user or password in the URL: use the secret fields',
+    },
+    { testId: ids.pulse.url, text: 'https://pulse.example.com/?x=1', message: 'No query string (?…) or fragment (#…)' },
+  ])('says why $text is refused', async ({ testId, text, message }) => {
+    const { user } = renderEditor(settings());
+
+    await user.type(screen.getByTestId(testId), text);
+
+    expect(screen.getByTestId(testId)).toHaveValue(text);
+    expect(screen.getByText(message)).toBeInTheDocument();
+  });
+
+  it('accepts an absolute URL with a path and port', () => {
+    renderEditor(settings({ onappUrl: 'http://127.0.0.1:8089/onapp', pulseUrl: 'https://pulse.example.com/api/' }));
+
+    expect(screen.queryByText(/absolute|No user|No query/)).not.toBeInTheDocument();
+  });
+
+  it('asks for the custom OVHcloud base URL and its token URL as absolute URLs', async () => {
+    const { user } = renderEditor(settings({ ovhAuthMethod: 'oauth2' }));
+
+    await pickOption(user, /^Endpoint/, 'Custom URL');
+    expect(screen.getByText('Enter the base URL')).toBeInTheDocument();
+
+    await user.type(screen.getByTestId(ids.ovh.customUrl), 'api.example.com/1.0');
+    await user.type(screen.getByTestId(ids.ovh.tokenUrl), '/auth/oauth2/token');
+
+    expect(screen.queryByText('Enter the base URL')).not.toBeInTheDocument();
+    expect(screen.getAllByText('An absolute URL such as https://api.example.com')).toHaveLength(2);
+  });
+});
+
 describe('ConfigEditor — secrets', () => {
   it.each<{ secret: SecretKey; jsonData: ServiceStatsOptions }>([
     { secret: 'ovhApplicationSecret', jsonData: {} },
@@ -173,6 +216,26 @@ describe('ConfigEditor — advanced', () => {
 
     expect(onChange).not.toHaveBeenCalled();
     expect(screen.getByTestId(ids.advanced.maxPages)).toHaveAttribute('aria-invalid', 'true');
+  });
+
+  it('says under each red tuning field what it takes', async () => {
+    const { user, onChange } = renderEditor(settings({ timeoutSeconds: 30 }));
+
+    await user.clear(screen.getByTestId(ids.advanced.timeoutSeconds));
+    await user.type(screen.getByTestId(ids.advanced.timeoutSeconds), '-1');
+    await user.type(screen.getByTestId(ids.advanced.cacheTTLSeconds), '-5');
+    await user.type(screen.getByTestId(ids.advanced.maxPages), '0');
+    await user.type(screen.getByTestId(ids.advanced.ovhAlertingShare), '1.5');
+
+    expect(screen.getAllByText('A whole number, 1 or more, or empty for the default')).toHaveLength(2);
+    expect(screen.getByText('A whole number, 0 or more, or empty for the default')).toBeInTheDocument();
+    expect(screen.getByText('A number from 0 to below 1, or empty for the default')).toBeInTheDocument();
+    // Emptying the timeout (its default) is accepted; the other three stay red, uncommitted.
+    expect(onChange).toHaveBeenCalledTimes(1);
+    expect(onChange.mock.lastCall?.[0].jsonData).toEqual({});
+
+    await user.clear(screen.getByTestId(ids.advanced.maxPages));
+    expect(screen.getAllByText('A whole number, 1 or more, or empty for the default')).toHaveLength(1);
   });
 
   it('stores the share of OVHcloud calls kept for alerting as a decimal, refusing 1 and above', async () => {

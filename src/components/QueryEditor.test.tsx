@@ -58,7 +58,7 @@ describe('QueryEditor', () => {
       locations: [],
     });
     expect(onRunQuery).toHaveBeenCalledTimes(1);
-    expect(screen.getByTestId(Selectors.QueryEditor.cdn.type)).toBeInTheDocument();
+    expect(screen.getByLabelText('Traffic (GB)')).toBeChecked();
   });
 
   it('switches to the default usage query', async () => {
@@ -86,16 +86,28 @@ describe('QueryEditor', () => {
     expect(onChange).not.toHaveBeenCalled();
   });
 
-  it('turns the cache bypass on and off', async () => {
+  it('keeps the cache bypass in a collapsed Options row, and turns it on and off', async () => {
     const { user, last, onRunQuery, fetchOptions } = renderEditor(telephony);
     await settle(fetchOptions);
 
-    await user.click(screen.getByTestId(Selectors.QueryEditor.noCache));
+    expect(screen.queryByTestId(Selectors.QueryEditor.noCache)).not.toBeInTheDocument();
+    expect(screen.getByText('Cache: used')).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: /Options/ }));
+
+    await user.click(screen.getByLabelText('Bypass cache'));
     expect(last()).toEqual({ ...telephony, noCache: true });
 
     await user.click(screen.getByTestId(Selectors.QueryEditor.noCache));
     expect(last()).toEqual(telephony);
     expect(onRunQuery).toHaveBeenCalledTimes(2);
+  });
+
+  it('says in the collapsed Options row that the cache is bypassed', async () => {
+    const { fetchOptions } = renderEditor({ ...telephony, noCache: true });
+    await settle(fetchOptions);
+
+    expect(screen.getByText('Cache: bypassed')).toBeInTheDocument();
+    expect(screen.queryByTestId(Selectors.QueryEditor.noCache)).not.toBeInTheDocument();
   });
 
   it('edits a query saved without a type as a telephony query', async () => {

@@ -1,5 +1,5 @@
 import { QueryEditorProps, SelectableValue } from '@grafana/data';
-import { EditorField, EditorRow, EditorRows, EditorSwitch } from '@grafana/plugin-ui';
+import { EditorField, EditorRow, EditorRows, EditorSwitch, QueryOptionGroup } from '@grafana/plugin-ui';
 import { RadioButtonGroup } from '@grafana/ui';
 import React from 'react';
 
@@ -45,7 +45,6 @@ export function QueryEditor({ query: stored, datasource, onChange, onRunQuery }:
       <EditorRow>
         <EditorField label="Query type">
           <RadioButtonGroup<QueryType>
-            data-testid={Selectors.QueryEditor.queryType}
             options={QUERY_TYPE_OPTIONS}
             value={query.queryType}
             onChange={onQueryTypeChange}
@@ -54,14 +53,21 @@ export function QueryEditor({ query: stored, datasource, onChange, onRunQuery }:
       </EditorRow>
       <TypeEditor query={query} datasource={datasource} onChange={onChange} onRunQuery={onRunQuery} />
       <EditorRow>
-        <EditorField label="Bypass cache" tooltip="Ask the upstream API even when the plugin holds a recent answer.">
-          <EditorSwitch
-            id="servicestats-no-cache"
-            data-testid={Selectors.QueryEditor.noCache}
-            value={Boolean(query.noCache)}
-            onChange={(event) => onNoCacheChange(event.currentTarget.checked)}
-          />
-        </EditorField>
+        {/* Collapsed, as Grafana's own editors keep their options; the summary says what is set. */}
+        <QueryOptionGroup title="Options" collapsedInfo={[query.noCache ? 'Cache: bypassed' : 'Cache: used']}>
+          <EditorField
+            label="Bypass cache"
+            tooltip="Ask the upstream API even when the plugin holds a recent answer."
+            htmlFor="servicestats-no-cache"
+          >
+            <EditorSwitch
+              id="servicestats-no-cache"
+              data-testid={Selectors.QueryEditor.noCache}
+              value={Boolean(query.noCache)}
+              onChange={(event) => onNoCacheChange(event.currentTarget.checked)}
+            />
+          </EditorField>
+        </QueryOptionGroup>
       </EditorRow>
     </EditorRows>
   );

@@ -5,7 +5,7 @@ import { fakeOptionsSource, FakeAnswers, pickOption, settle, typeCustomValue } f
 import { renderSubEditor } from '../test/render';
 import { installTemplateSrv } from '../test/templateSrv';
 import { TelephonyQuery } from '../types';
-import { nextLines, TelephonyQueryEditor } from './TelephonyQueryEditor';
+import { lineOption, METRIC_OPTIONS, mosScaleApplies, nextLines, TelephonyQueryEditor } from './TelephonyQueryEditor';
 
 const answers: FakeAnswers = {
   'telephony/billing-accounts': [
@@ -13,7 +13,7 @@ const answers: FakeAnswers = {
     { value: 'ab22222-ovh-1', text: 'ab22222-ovh-1 — Shops' },
   ],
   'telephony/lines?billingAccount=ab11111-ovh-1': [
-    { value: '0033100000001', text: 'Reception' },
+    { value: '0033100000001', text: 'Reception', description: 'sip' },
     { value: '0033100000002', text: 'Sales' },
   ],
   'telephony/lines?billingAccount=ab22222-ovh-1': [{ value: '0033200000001', text: 'Shop Lyon' }],
@@ -93,7 +93,7 @@ describe('TelephonyQueryEditor', () => {
 
     expect(last()).toEqual(query({ billingAccount: '*', lines: ['*'] }));
     expect(fetchOptions).toHaveBeenCalledWith('telephony/lines', { billingAccount: '*' });
-    await pickOption(user, 'Lines', 'Shop Lyon');
+    await pickOption(user, 'Lines', '0033200000001');
     expect(last()).toEqual(query({ billingAccount: '*', lines: ['0033200000001'] }));
   });
 
@@ -106,7 +106,7 @@ describe('TelephonyQueryEditor', () => {
     await pickOption(user, 'Lines', 'All lines');
     expect(last()).toEqual(query({ billingAccount: 'ab11111-ovh-1', lines: ['*'] }));
 
-    await pickOption(user, 'Lines', 'Sales');
+    await pickOption(user, 'Lines', '0033100000002');
     expect(last()).toEqual(query({ billingAccount: 'ab11111-ovh-1', lines: ['0033100000002'] }));
 
     await pickOption(user, 'Lines', '$line');
@@ -127,7 +127,7 @@ describe('TelephonyQueryEditor', () => {
     const { user, last, onRunQuery } = renderSubEditor(TelephonyQueryEditor, saved, source);
     await settle(fetchOptions);
 
-    await pickOption(user, 'Lines', 'Sales');
+    await pickOption(user, 'Lines', '0033100000002');
     await pickOption(user, 'Lines', '$line');
     await typeCustomValue(user, 'Lines', '0033100000099');
 
@@ -162,8 +162,47 @@ describe('TelephonyQueryEditor', () => {
 
     expect(fetchOptions).toHaveBeenCalledWith('telephony/lines', { billingAccount: '$ba' });
     expect(last()).toEqual(query({ billingAccount: '$ba', lines: ['*'] }));
-    await pickOption(user, 'Lines', 'Line of the variable');
+    await pickOption(user, 'Lines', '0033900000001');
     expect(last()).toEqual(query({ billingAccount: '$ba', lines: ['0033900000001'] }));
+  });
+
+  it('labels each line by its number, its description and service type beside it', async () => {
+    const { source, fetchOptions } = fakeOptionsSource(answers);
+    const saved = query({ billingAccount: 'ab11111-ovh-1', lines: ['0033100000001', '0033100000002'] });
+    const { user } = renderSubEditor(TelephonyQueryEditor, saved, source);
+    await settle(fetchOptions);
+
+    // The chips: the numbers, not the descriptions.
+    expect(screen.getByText('0033100000001')).toBeInTheDocument();
+    expect(screen.queryByText('Reception')).not.toBeInTheDocument();
+
+    await user.click(screen.getByLabelText('Lines'));
+    const reception = await screen.findByRole('option', { name: /^0033100000001/ });
+    expect(reception).toHaveTextContent('Reception · sip');
+    expect(screen.getByRole('option', { name: /^All lines/ })).toBeInTheDocument();
+  });
+
+  it('shows the MOS scale only while MOS (or a variable, which may stand for it) is picked', async () => {
+    const { source, fetchOptions } = fakeOptionsSource(answers);
+    const saved = query({ billingAccount: 'ab11111-ovh-1', lines: ['*'], metrics: ['maxJitter'] });
+    const { user, last } = renderSubEditor(TelephonyQueryEditor, saved, source);
+    await settle(fetchOptions);
+
+    expect(screen.queryByLabelText('MOS (1–5)')).not.toBeInTheDocument();
+    await pickOption(user, 'Metrics', 'MOS');
+    expect(last()?.metrics).toEqual(['maxJitter', 'rtpMos']);
+    expect(screen.getByLabelText('MOS (1–5)')).toBeInTheDocument();
+  });
+
+  it('says why the metrics or the lines are red when none is picked', async () => {
+    const { source, fetchOptions } = fakeOptionsSource(answers);
+    const saved = query({ billingAccount: 'ab11111-ovh-1', lines: ['0033100000001'], metrics: [] });
+    const { user } = renderSubEditor(TelephonyQueryEditor, saved, source);
+    await settle(fetchOptions);
+
+    expect(screen.getByText('Pick at least one metric')).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: /Remove 0033100000001/ }));
+    expect(screen.getByText('Pick at least one line, or All lines')).toBeInTheDocument();
   });
 
   it('sets the timeframe and the MOS scale', async () => {
@@ -198,6 +237,38 @@ describe('TelephonyQueryEditor', () => {
 
     expect(await screen.findByText('OVHcloud is not configured: set ovhApplicationKey')).toBeInTheDocument();
     expect(screen.getByTestId(Selectors.QueryEditor.telephony.billingAccount)).toBeInTheDocument();
+  });
+});
+
+describe('lineOption', () => {
+  it.each([
+    { from: { value: '0033100000001', label: 'Reception', description: 'sip' }, description: 'Reception · sip' },
+    { from: { value: '0033100000001', label: 'Reception' }, description: 'Reception' },
+    { from: { value: '0033100000001', label: '0033100000001' }, description: undefined },
+    { from: { value: '0033100000001', label: '0033100000001', description: 'sip · ba1' }, description: 'sip · ba1' },
+  ])('$from.label, $from.description', ({ from, description }) => {
+    expect(lineOption(from)).toEqual({ value: from.value, label: from.value, ...(description && { description }) });
+  });
+});
+
+describe('mosScaleApplies', () => {
+  it.each([
+    { metrics: ['rtpMos'], applies: true },
+    { metrics: ['maxDelay', 'sumRtpLost'], applies: false },
+    { metrics: ['$metric'], applies: true },
+    { metrics: ['[[metric]]'], applies: true },
+    { metrics: [], applies: false },
+  ])('$metrics', ({ metrics, applies }) => {
+    expect(mosScaleApplies(metrics)).toBe(applies);
+  });
+});
+
+describe('METRIC_OPTIONS', () => {
+  it('gives delay and jitter in seconds, as the backend sends them', () => {
+    const description = (value: string) => METRIC_OPTIONS.find((option) => option.value === value)?.description;
+    expect(description('maxDelay')).toMatch(/in seconds$/);
+    expect(description('maxJitter')).toMatch(/in seconds$/);
+    expect(METRIC_OPTIONS.map((option) => option.description).join(' ')).not.toMatch(/milli/);
   });
 });
 

@@ -13,10 +13,11 @@ const ids = Selectors.QueryEditor.telephony;
 
 /** Shown until (or unless) the backend's list of metrics arrives. */
 export const METRIC_OPTIONS: Array<ComboboxOption<string>> = [
-  { value: 'rtpMos', label: 'MOS', description: 'Mean opinion score of the calls' },
-  { value: 'maxJitter', label: 'Max jitter', description: 'Highest jitter, in milliseconds' },
-  { value: 'maxDelay', label: 'Max delay', description: 'Highest delay, in milliseconds' },
-  { value: 'sumRtpLost', label: 'Lost RTP packets', description: 'RTP packets lost' },
+  // The backend's units (pkg/ovh/frames.go, unitFor): delay and jitter in seconds, MOS and packets plain numbers.
+  { value: 'rtpMos', label: 'MOS', description: 'Mean opinion score of the calls, 0–5000 as sent (or 1–5)' },
+  { value: 'maxJitter', label: 'Max jitter', description: 'Largest jitter during the call, in seconds' },
+  { value: 'maxDelay', label: 'Max delay', description: 'Largest delay between two SIP packets, in seconds' },
+  { value: 'sumRtpLost', label: 'Lost RTP packets', description: 'Number of lost RTP packets' },
 ];
 
 const TIMEFRAME_OPTIONS: Array<ComboboxOption<Timeframe>> = [
@@ -49,6 +50,23 @@ const MOS_SCALE_OPTIONS: Array<SelectableValue<MosScale>> = [
 
 type Commit = (patch: Partial<TelephonyQuery>) => void;
 
+/**
+ * A line as the picker shows it: its number as the label (so that a chip is short and says which line
+ * it is), its description (the backend's text) and service type as the secondary text.
+ */
+export function lineOption({ value, label, description }: ComboboxOption<string>): ComboboxOption<string> {
+  const details = [label !== undefined && label !== value ? label : undefined, description].filter(Boolean);
+  return details.length > 0 ? { value, label: value, description: details.join(' · ') } : { value, label: value };
+}
+
+/**
+ * Whether the MOS scale applies: MOS is picked, or a variable is, which may stand for it (it expands
+ * only when the query runs).
+ */
+export function mosScaleApplies(metrics: readonly string[]): boolean {
+  return metrics.some((metric) => metric === 'rtpMos' || metric.includes('$') || metric.includes('[['));
+}
+
 /** Telephony QoS (OVHcloud): billing account, lines, metrics, timeframe and MOS scale. */
 export function TelephonyQueryEditor(props: SubEditorProps<TelephonyQuery>) {
   const { query, datasource } = props;
@@ -64,7 +82,8 @@ export function TelephonyQueryEditor(props: SubEditorProps<TelephonyQuery>) {
   useAllLinesWhenNone(query, commit);
 
   const accountOptions = [ALL_ACCOUNTS_OPTION, ...withVariables(accounts.options, variables)];
-  const lineOptions = [ALL_LINES_OPTION, ...withVariables(lines.options, variables)];
+  const lineOptions = [ALL_LINES_OPTION, ...withVariables(lines.options.map(lineOption), variables)];
+  const noLines = Boolean(query.billingAccount) && query.lines.length === 0;
   const metricOptions = withVariables(metrics.options.length > 0 ? metrics.options : METRIC_OPTIONS, variables);
 
   return (
@@ -96,8 +115,8 @@ export function TelephonyQueryEditor(props: SubEditorProps<TelephonyQuery>) {
           <EditorField
             label="Lines"
             tooltip="All lines follows the account (lines added later are included); or pick lines, or a multi-value variable such as $line, which expands to its values."
-            invalid={Boolean(lines.error)}
-            error={lines.error}
+            invalid={Boolean(lines.error) || noLines}
+            error={lines.error ?? (noLines ? 'Pick at least one line, or All lines' : undefined)}
           >
             <MultiCombobox
               id="servicestats-telephony-lines"
@@ -120,7 +139,11 @@ export function TelephonyQueryEditor(props: SubEditorProps<TelephonyQuery>) {
       </EditorRow>
       <EditorRow>
         <EditorFieldGroup>
-          <EditorField label="Metrics">
+          <EditorField
+            label="Metrics"
+            invalid={query.metrics.length === 0}
+            error={query.metrics.length === 0 ? 'Pick at least one metric' : undefined}
+          >
             <MultiCombobox
               id="servicestats-telephony-metrics"
               data-testid={ids.metrics}
@@ -145,14 +168,15 @@ export function TelephonyQueryEditor(props: SubEditorProps<TelephonyQuery>) {
               onChange={whenSelected((timeframe) => commit({ timeframe }))}
             />
           </EditorField>
-          <EditorField label="MOS scale" tooltip="Applies to the MOS metric only.">
-            <RadioButtonGroup<MosScale>
-              data-testid={ids.mosScale}
-              options={MOS_SCALE_OPTIONS}
-              value={query.mosScale}
-              onChange={(mosScale) => commit({ mosScale })}
-            />
-          </EditorField>
+          {mosScaleApplies(query.metrics) && (
+            <EditorField label="MOS scale" tooltip="Applies to the MOS metric only.">
+              <RadioButtonGroup<MosScale>
+                options={MOS_SCALE_OPTIONS}
+                value={query.mosScale}
+                onChange={(mosScale) => commit({ mosScale })}
+              />
+            </EditorField>
+          )}
         </EditorFieldGroup>
       </EditorRow>
     </>

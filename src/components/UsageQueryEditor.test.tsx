@@ -49,7 +49,7 @@ describe('UsageQueryEditor', () => {
     const { user, last, onChange } = renderSubEditor(UsageQueryEditor, query({ report: 'routes' }), source);
     await settle(fetchOptions);
 
-    expect(screen.queryByTestId(ids.splitBy)).not.toBeInTheDocument();
+    expect(screen.queryByLabelText('Route')).not.toBeInTheDocument();
     await user.type(screen.getByTestId(ids.topN), '10');
     await user.tab();
     expect(last()).toEqual(query({ report: 'routes', topN: 10 }));
@@ -83,6 +83,27 @@ describe('UsageQueryEditor', () => {
 
     expect(onChange).not.toHaveBeenCalled();
     expect(screen.getByTestId(ids.limit)).toHaveAttribute('aria-invalid', 'true');
+    expect(screen.getByText('A whole number from 1 to 5000, or empty for the default')).toBeInTheDocument();
+  });
+
+  it('says why a page size of 0 or a negative top N is red, and clears the message once fixed', async () => {
+    const { source, fetchOptions } = fakeOptionsSource(answers);
+    const { user, last, onChange } = renderSubEditor(UsageQueryEditor, query({ report: 'routes' }), source);
+    await settle(fetchOptions);
+
+    await user.clear(screen.getByTestId(ids.limit));
+    await user.type(screen.getByTestId(ids.limit), '0');
+    await user.type(screen.getByTestId(ids.topN), '-3');
+    await user.tab();
+
+    expect(screen.getByText('A whole number from 1 to 5000, or empty for the default')).toBeInTheDocument();
+    expect(screen.getByText('A whole number, 0 or more, or empty for the default')).toBeInTheDocument();
+    expect(onChange).not.toHaveBeenCalled();
+
+    await user.clear(screen.getByTestId(ids.limit));
+    await user.type(screen.getByTestId(ids.limit), '20{Enter}');
+    expect(screen.queryByText(/from 1 to 5000/)).not.toBeInTheDocument();
+    expect(last()).toEqual(query({ report: 'routes', limit: 20 }));
   });
 
   it('takes an enterprise variable', async () => {

@@ -1,6 +1,6 @@
 import { SelectableValue } from '@grafana/data';
 import { EditorField, EditorFieldGroup, EditorRow } from '@grafana/plugin-ui';
-import { Combobox, ComboboxOption, RadioButtonGroup } from '@grafana/ui';
+import { Combobox, ComboboxOption, Input, RadioButtonGroup } from '@grafana/ui';
 import React from 'react';
 
 import { Selectors } from '../selectors';
@@ -14,7 +14,7 @@ import {
   UsageSplitBy,
 } from '../types';
 import { SubEditorProps, useCommit, useVariableOptions } from './editorProps';
-import { IntegerInput } from './IntegerInput';
+import { useNumberInput } from './numberInput';
 import { selectedOption, whenSelected, withVariables } from './selectValues';
 import { useResourceOptions } from './useResourceOptions';
 
@@ -62,6 +62,8 @@ export function UsageQueryEditor(props: SubEditorProps<UsageQuery>) {
       const { topN: _old, ...rest } = latest;
       return topN ? { ...rest, topN } : rest;
     });
+  const limit = useNumberInput({ min: 1, max: MAX_USAGE_LIMIT, value: query.limit, onCommit: onLimit });
+  const topN = useNumberInput({ min: 0, value: query.topN, onCommit: onTopN });
 
   return (
     <EditorRow>
@@ -97,35 +99,40 @@ export function UsageQueryEditor(props: SubEditorProps<UsageQuery>) {
             }}
           />
         </EditorField>
-        <EditorField label="Page size" tooltip={`Rows per call to Pulse (1–${MAX_USAGE_LIMIT}).`}>
-          <IntegerInput
+        <EditorField
+          label="Page size"
+          tooltip={`Rows per call to Pulse (1–${MAX_USAGE_LIMIT}).`}
+          invalid={limit.problem !== undefined}
+          error={limit.problem}
+        >
+          <Input
             id="servicestats-usage-limit"
             data-testid={ids.limit}
             width={10}
             placeholder={String(DEFAULT_USAGE_LIMIT)}
-            min={1}
-            max={MAX_USAGE_LIMIT}
-            value={query.limit}
-            onCommit={onLimit}
+            {...limit.inputProps}
           />
         </EditorField>
         {AGGREGATE_REPORTS.includes(query.report) && (
-          <EditorField label="Top N" tooltip="Keep only the N largest rows; empty keeps every row." optional>
-            <IntegerInput
+          <EditorField
+            label="Top N"
+            tooltip="Keep only the N largest rows; empty keeps every row."
+            optional
+            invalid={topN.problem !== undefined}
+            error={topN.problem}
+          >
+            <Input
               id="servicestats-usage-top-n"
               data-testid={ids.topN}
               width={10}
               placeholder="all"
-              min={0}
-              value={query.topN}
-              onCommit={onTopN}
+              {...topN.inputProps}
             />
           </EditorField>
         )}
         {DERIVED_REPORTS.includes(query.report) && (
           <EditorField label="Split by" tooltip="One series per route, enterprise or device.">
             <RadioButtonGroup<UsageSplitBy>
-              data-testid={ids.splitBy}
               options={SPLIT_BY_OPTIONS}
               value={query.splitBy ?? ''}
               onChange={(splitBy) => commit({ splitBy })}

@@ -37,6 +37,7 @@ export function AdvancedSettings(props: SectionProps) {
       <NumberField
         {...props}
         setting="cacheTTLSeconds"
+        min={0}
         label="Cache lifetime (seconds)"
         description="How long answers are reused; empty keeps each source's own lifetime, 0 turns the cache off."
         placeholder="per source"

@@ -5,6 +5,7 @@ import { NumberField } from './NumberField';
 import { SecretField } from './SecretField';
 import { SectionProps } from './settings';
 import { TextField } from './TextField';
+import { redisUrlProblem } from './validation';
 
 /** Test ids of the high-availability part of the config editor. */
 export const haIds = {
@@ -13,8 +14,6 @@ export const haIds = {
   sharedCacheReplicas: 'servicestats-config-ha-shared-cache-replicas',
 } as const;
 
-const REDIS_URL = /^rediss?:\/\/[^/?#]+(\/\d+)?\/?$/;
-
 /**
  * Grafana in high availability: the Redis every replica's plugin process shares for the answer cache, the
  * coalescing of identical calls and the OVHcloud rate guard. Collapsed unless a URL is set.
@@ -22,7 +21,6 @@ const REDIS_URL = /^rediss?:\/\/[^/?#]+(\/\d+)?\/?$/;
 export function HighAvailabilitySettings(props: SectionProps) {
   const { jsonData, secureJsonFields } = props.options;
   const url = jsonData.sharedCacheUrl ?? '';
-  const invalid = url !== '' && !REDIS_URL.test(url.trim());
   return (
     <ConfigSection
       title="High availability"
@@ -37,12 +35,7 @@ export function HighAvailabilitySettings(props: SectionProps) {
         description="Redis URL such as redis://redis:6379/0 (rediss:// for TLS). While Redis is unreachable, each replica answers from its own cache."
         placeholder="redis://redis:6379/0"
         testId={haIds.sharedCacheUrl}
-        invalid={invalid}
-        error={
-          invalid
-            ? 'A Redis URL: redis:// or rediss://, a host, and optionally a database number such as /0'
-            : undefined
-        }
+        check={redisUrlProblem}
       />
       <SecretField
         {...props}

@@ -1,7 +1,7 @@
-import { Field } from '@grafana/ui';
+import { Field, Input } from '@grafana/ui';
 import React, { ReactNode } from 'react';
 
-import { NumberInput } from '../IntegerInput';
+import { useNumberInput } from '../numberInput';
 import { INPUT_WIDTH, SectionProps, withJsonData } from './settings';
 
 type NumberKey =
@@ -43,20 +43,17 @@ export function NumberField({
   testId,
 }: Props) {
   const id = `servicestats-${setting}`;
+  const { problem, inputProps } = useNumberInput({
+    min,
+    below,
+    decimal,
+    value: options.jsonData[setting],
+    live: true,
+    onCommit: (value) => onOptionsChange(withJsonData(options, { [setting]: value })),
+  });
   return (
-    <Field label={label} description={description} htmlFor={id}>
-      <NumberInput
-        id={id}
-        data-testid={testId}
-        width={INPUT_WIDTH / 3}
-        placeholder={placeholder}
-        min={min}
-        below={below}
-        decimal={decimal}
-        value={options.jsonData[setting]}
-        live
-        onCommit={(value) => onOptionsChange(withJsonData(options, { [setting]: value }))}
-      />
+    <Field label={label} description={description} htmlFor={id} invalid={problem !== undefined} error={problem}>
+      <Input id={id} data-testid={testId} width={INPUT_WIDTH / 3} placeholder={placeholder} {...inputProps} />
     </Field>
   );
 }

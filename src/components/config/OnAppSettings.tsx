@@ -9,6 +9,7 @@ import { SecretField } from './SecretField';
 import { SectionProps, withJsonData } from './settings';
 import { TextField } from './TextField';
 import { TlsSettings } from './TlsSettings';
+import { urlProblem } from './validation';
 
 const ids = Selectors.ConfigEditor.onapp;
 
@@ -30,7 +31,14 @@ export function OnAppSettings(props: SectionProps) {
       title="CDN bandwidth — OnApp"
       description="Bandwidth of OnApp CDN resources. Least privilege: use the API key of a read-only OnApp user created for Grafana."
     >
-      <TextField {...props} setting="onappUrl" label="URL" placeholder="https://cp.example.com" testId={ids.url} />
+      <TextField
+        {...props}
+        setting="onappUrl"
+        label="URL"
+        placeholder="https://cp.example.com"
+        testId={ids.url}
+        check={urlProblem}
+      />
       <TextField
         {...props}
         setting="onappUser"
@@ -46,7 +54,6 @@ export function OnAppSettings(props: SectionProps) {
       >
         <RadioButtonGroup<OnAppApi>
           id="servicestats-onappApi"
-          data-testid={ids.api}
           options={API_OPTIONS}
           value={options.jsonData.onappApi ?? 'legacy'}
           onChange={(value) => onOptionsChange(withJsonData(options, { onappApi: value }))}
@@ -59,7 +66,6 @@ export function OnAppSettings(props: SectionProps) {
       >
         <RadioButtonGroup<OnAppFormat>
           id="servicestats-onappFormat"
-          data-testid={ids.format}
           options={FORMAT_OPTIONS}
           value={options.jsonData.onappFormat ?? 'json'}
           onChange={(value) => onOptionsChange(withJsonData(options, { onappFormat: value }))}

@@ -10,6 +10,7 @@ import { SecretField } from './SecretField';
 import { INPUT_WIDTH, SectionProps, withJsonData } from './settings';
 import { TextField } from './TextField';
 import { TlsSettings, tlsSwitchesOff } from './TlsSettings';
+import { urlProblem } from './validation';
 
 const ids = Selectors.ConfigEditor.ovh;
 
@@ -101,15 +102,13 @@ export function OvhSettings(props: SectionProps) {
           description="The full base URL of the API, version included."
           placeholder="https://api.example.com/1.0"
           testId={ids.customUrl}
-          invalid={endpoint === ''}
-          error="Enter the base URL"
+          check={(url) => (url.trim() === '' ? 'Enter the base URL' : urlProblem(url))}
         />
       )}
 
       <Field label="Authentication" htmlFor="servicestats-ovhAuthMethod">
         <RadioButtonGroup<OvhAuthMethod>
           id="servicestats-ovhAuthMethod"
-          data-testid={ids.authMethod}
           options={AUTH_OPTIONS}
           value={authMethod}
           disabledOptions={oauth2Available ? [] : ['oauth2']}
@@ -160,6 +159,7 @@ function OAuth2Fields({ showTokenUrl, ...props }: SectionProps & { showTokenUrl:
           description="The OAuth2 token URL of the custom API; empty means <base URL>/auth/oauth2/token."
           placeholder="https://api.example.com/auth/oauth2/token"
           testId={ids.tokenUrl}
+          check={urlProblem}
         />
       )}
     </>

@@ -6,6 +6,7 @@ import { SecretField } from './SecretField';
 import { SectionProps } from './settings';
 import { TextField } from './TextField';
 import { TlsSettings } from './TlsSettings';
+import { urlProblem } from './validation';
 
 const ids = Selectors.ConfigEditor.pulse;
 
@@ -16,7 +17,14 @@ export function PulseSettings(props: SectionProps) {
       title="Usage — Pulse"
       description="Request logs and usage statistics from Pulse. Least privilege: create a read token, which cannot change anything."
     >
-      <TextField {...props} setting="pulseUrl" label="URL" placeholder="https://pulse.example.com" testId={ids.url} />
+      <TextField
+        {...props}
+        setting="pulseUrl"
+        label="URL"
+        placeholder="https://pulse.example.com"
+        testId={ids.url}
+        check={urlProblem}
+      />
       <SecretField {...props} secret="pulseToken" label="Token" testId={ids.token} />
       <TlsSettings {...props} source="pulse" server="the Pulse server" />
     </ConfigSection>

@@ -15,8 +15,8 @@ interface Props extends SectionProps {
   description?: ReactNode;
   placeholder?: string;
   testId: string;
-  invalid?: boolean;
-  error?: ReactNode;
+  /** Why a value is refused (shown under the red field), or `undefined` when it is accepted. */
+  check?: (value: string) => string | undefined;
 }
 
 /** A plain text setting of `jsonData`. */
@@ -28,18 +28,19 @@ export function TextField({
   description,
   placeholder,
   testId,
-  invalid,
-  error,
+  check,
 }: Props) {
   const id = `servicestats-${setting}`;
+  const value = options.jsonData[setting] ?? '';
+  const problem = check?.(value);
   return (
-    <Field label={label} description={description} htmlFor={id} invalid={invalid} error={error}>
+    <Field label={label} description={description} htmlFor={id} invalid={problem !== undefined} error={problem}>
       <Input
         id={id}
         data-testid={testId}
         width={INPUT_WIDTH}
         placeholder={placeholder}
-        value={options.jsonData[setting] ?? ''}
+        value={value}
         onChange={(event) => onOptionsChange(withJsonData(options, { [setting]: event.currentTarget.value }))}
       />
     </Field>
