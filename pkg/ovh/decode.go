@@ -16,90 +16,55 @@ package ovh
 // by fuzzing).
 
 import (
-	"math"
-	"strconv"
-
 	"github.com/opsdeck/servicestats/pkg/internal/jsonread"
 )
 
-// statsReader maps the tokens of one answer (pkg/internal/jsonread) to
-// statistics.
-type statsReader struct {
-	jsonread.Reader
-}
-
-// decodeStatistics reads an answer in the documented form.
+// decodeStatistics reads an answer in the documented form, mapping the
+// tokens of the shared reader (pkg/internal/jsonread) to statistics.
 func decodeStatistics(body []byte) (statistics, bool) {
-	r := &statsReader{jsonread.New(body)}
+	r := jsonread.New(body)
 	var st statistics
-	if !r.Expect('{') {
+	if r.Kind() != jsonread.ObjectKind {
 		return st, false
 	}
 	seenUnit, seenValues := false, false
-	if r.Peek() == '}' {
-		r.Next('}')
-	} else {
-		for more := true; more; more = r.Next('}') {
-			switch string(r.key()) {
-			case "unit":
-				if seenUnit {
-					return st, false
-				}
-				seenUnit = true
-				if !r.Null() { // null leaves the string empty
-					st.Unit = string(r.str())
-				}
-			case "values":
-				if seenValues {
-					return st, false
-				}
-				seenValues = true
-				st.Values = r.values()
-			default:
-				return st, false
+	r.Object(func(key []byte) {
+		switch string(key) {
+		case "unit":
+			if seenUnit {
+				r.Fail("a second unit")
 			}
-			if r.Err() != nil {
-				return st, false
+			seenUnit = true
+			if !r.Null() { // null leaves the string empty
+				st.Unit = string(r.PlainString())
 			}
+		case "values":
+			if seenValues {
+				r.Fail("a second list of values")
+			}
+			seenValues = true
+			st.Values = values(&r)
+		default:
+			r.Fail("another key")
 		}
-	}
-	return st, r.AtEnd()
-}
-
-// str reads a string of printable ASCII without escapes; any other stops
-// the reader.
-func (r *statsReader) str() []byte {
-	raw, plain := r.RawString()
-	if !plain {
-		r.Fail("not a plain string")
-	}
-	return raw
-}
-
-// key reads `"name":` of a plain name.
-func (r *statsReader) key() []byte {
-	k := r.str()
-	r.Expect(':')
-	return k
+	})
+	return st, r.Err() == nil && r.AtEnd()
 }
 
 // values reads the array of points. The values live in one array the
 // points point into.
-func (r *statsReader) values() []point {
+func values(r *jsonread.Reader) []point {
 	if r.Null() {
 		return nil
 	}
-	if !r.Expect('[') {
+	if r.Kind() != jsonread.ArrayKind {
+		r.Fail("not a list of values")
 		return nil
 	}
 	points := make([]point, 0, len(r.Rest())/40)
 	store := make([]float64, 0, cap(points))
-	if r.Peek() == ']' {
-		r.Next(']')
-		return points
-	}
-	for more := true; more && r.Err() == nil; more = r.Next(']') {
-		pt, value, hasValue := r.point()
+	r.Array(func() {
+		pt, value, hasValue := readPoint(r)
 		if hasValue {
 			if len(store) == cap(store) { // more points than guessed: a new array, the old one stays pointed to
 				store = make([]float64, 0, max(16, cap(store)))
@@ -108,31 +73,28 @@ func (r *statsReader) values() []point {
 			pt.Value = &store[len(store)-1]
 		}
 		points = append(points, pt)
-	}
+	})
 	return points
 }
 
-// point reads {"timestamp": <integer>, "value": <number or null>}; either
-// may be missing, nothing else may be there.
-func (r *statsReader) point() (pt point, value float64, hasValue bool) {
-	if !r.Expect('{') {
-		return
-	}
-	if r.Peek() == '}' {
-		r.Next('}')
+// readPoint reads {"timestamp": <integer>, "value": <number or null>};
+// either may be missing, nothing else may be there.
+func readPoint(r *jsonread.Reader) (pt point, value float64, hasValue bool) {
+	if r.Kind() != jsonread.ObjectKind {
+		r.Fail("not a point")
 		return
 	}
 	seenT, seenV := false, false
-	for more := true; more && r.Err() == nil; more = r.Next('}') {
-		switch string(r.key()) {
+	r.Object(func(key []byte) {
+		switch string(key) {
 		case "timestamp":
 			if seenT {
 				r.Fail("a second timestamp")
 			}
 			seenT = true
 			tok, integer := r.Number()
-			n, err := strconv.ParseInt(string(tok), 10, 64)
-			if !integer || err != nil {
+			n, ok := jsonread.ParseInt(tok)
+			if !integer || !ok {
 				r.Fail("not an integer timestamp")
 			}
 			pt.Timestamp = n
@@ -144,15 +106,12 @@ func (r *statsReader) point() (pt point, value float64, hasValue bool) {
 			if r.Null() {
 				break
 			}
-			tok, _ := r.Number()
-			f, err := strconv.ParseFloat(string(tok), 64)
-			if err != nil || math.IsInf(f, 0) {
+			if value, hasValue = r.Float(); !hasValue {
 				r.Fail("a value past float64")
 			}
-			value, hasValue = f, true
 		default:
 			r.Fail("another key")
 		}
-	}
+	})
 	return
 }

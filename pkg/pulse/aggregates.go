@@ -1,7 +1,6 @@
 package pulse
 
 import (
-	"bytes"
 	"container/heap"
 	"fmt"
 	"hash/maphash"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
+	"github.com/opsdeck/servicestats/pkg/internal/jsonread"
 	"github.com/opsdeck/servicestats/pkg/models"
 	"github.com/opsdeck/servicestats/pkg/upstream"
 )
@@ -235,23 +235,23 @@ func (s *scanner) aggregateRow(w *wireAggregate) *wireAggregate {
 	}
 	if s.Peek() != '{' {
 		if raw := s.Skip(); s.Err() == nil { // a bad or too deep value says so first, as encoding/json does
-			s.Fail("expected a row object, found %s", describeJSON(raw))
+			s.Fail("expected a row object, found %s", jsonread.Describe(raw))
 		}
 		return w
 	}
 	s.Object(func(key []byte) {
 		switch {
-		case bytes.EqualFold(key, []byte("entreprise")):
+		case jsonread.Is(key, "entreprise"):
 			w.Entreprise = s.entity()
-		case bytes.EqualFold(key, []byte("enterprise")):
+		case jsonread.Is(key, "enterprise"):
 			w.Enterprise = s.entity()
-		case bytes.EqualFold(key, []byte("device")):
+		case jsonread.Is(key, "device"):
 			w.Device = s.devices()
-		case bytes.EqualFold(key, []byte("route")):
-			w.Route = scalar(s.scalar())
-		case bytes.EqualFold(key, []byte("totalRequests")):
+		case jsonread.Is(key, "route"):
+			w.Route = s.scalar()
+		case jsonread.Is(key, "totalRequests"):
 			w.TotalRequests = s.number()
-		case bytes.EqualFold(key, []byte("averageComplexity")):
+		case jsonread.Is(key, "averageComplexity"):
 			w.AverageComplexity = s.number()
 		default:
 			s.Skip()

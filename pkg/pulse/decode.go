@@ -17,13 +17,14 @@ package pulse
 // rather than failing the page: one odd row must not hide the others.
 //
 // The logs and the aggregates are read by the scanner of scan.go, straight
-// into their columns and rows; the UnmarshalJSON methods below reach the
-// same readers for encoding/json.
+// into their columns and rows.
 
 import (
 	"bytes"
 	"math"
 	"time"
+
+	"github.com/opsdeck/servicestats/pkg/internal/jsonread"
 )
 
 // entity is an enterprise or a device: an id and, when Pulse gives one, a name.
@@ -31,41 +32,14 @@ type entity struct {
 	ID, Name string
 }
 
-func (e *entity) UnmarshalJSON(b []byte) error {
-	s := newScanner(b, false)
-	*e = s.entity()
-	return nil
-}
-
 // deviceList is a row's devices: one object or id, an array of them, or none.
 type deviceList []entity
-
-func (d *deviceList) UnmarshalJSON(b []byte) error {
-	s := newScanner(b, false)
-	*d = s.devices()
-	return nil
-}
 
 // number is a JSON number or numeric string; ok is false when absent, null or
 // not a number.
 type number struct {
 	v  float64
 	ok bool
-}
-
-func (n *number) UnmarshalJSON(b []byte) error {
-	s := newScanner(b, false)
-	*n = s.number()
-	return nil
-}
-
-// scalar is a string or a number read as its text; anything else is "".
-type scalar string
-
-func (v *scalar) UnmarshalJSON(b []byte) error {
-	s := newScanner(b, false)
-	*v = scalar(s.scalar())
-	return nil
 }
 
 // stamp is a row's timestamp. raw keeps what was sent when it could not be
@@ -155,11 +129,10 @@ func parseUTC(b []byte) (time.Time, bool) {
 
 // parseEpoch reads epoch seconds or milliseconds.
 func parseEpoch(b []byte) (time.Time, bool) {
-	n := parseNumber(b)
-	if !n.ok || n.v <= 0 {
+	ms, ok := jsonread.ParseFloat(b)
+	if !ok || ms <= 0 {
 		return time.Time{}, false
 	}
-	ms := n.v
 	if ms <= epochMillisAbove {
 		ms *= 1000
 	}
@@ -184,31 +157,31 @@ type wireLog struct {
 // without a timestamp (raw keeps it).
 func (s *scanner) logRow() wireLog {
 	var w wireLog
-	if s.Peek() != '{' {
-		w.Timestamp.raw = excerpt(s.Skip(), false)
+	if s.Kind() != jsonread.ObjectKind {
+		w.Timestamp.raw = jsonread.Excerpt(s.Skip(), false)
 		return w
 	}
 	var other entity // the "enterprise" spelling; the document's "entreprise" wins
 	w.Timestamp.raw = "(none)"
 	s.Object(func(key []byte) {
 		switch {
-		case bytes.EqualFold(key, []byte("entreprise")):
+		case jsonread.Is(key, "entreprise"):
 			w.Enterprise = s.entity()
-		case bytes.EqualFold(key, []byte("enterprise")):
+		case jsonread.Is(key, "enterprise"):
 			other = s.entity()
-		case bytes.EqualFold(key, []byte("device")):
+		case jsonread.Is(key, "device"):
 			w.Device = s.devices()
-		case bytes.EqualFold(key, []byte("route")):
+		case jsonread.Is(key, "route"):
 			w.Route = s.scalar()
-		case bytes.EqualFold(key, []byte("method")):
+		case jsonread.Is(key, "method"):
 			w.Method = s.scalar()
-		case bytes.EqualFold(key, []byte("timestamp")):
+		case jsonread.Is(key, "timestamp"):
 			w.Timestamp = s.stamp()
-		case bytes.EqualFold(key, []byte("executionTime")):
+		case jsonread.Is(key, "executionTime"):
 			w.ExecutionTime = s.number()
-		case bytes.EqualFold(key, []byte("responseSize")):
+		case jsonread.Is(key, "responseSize"):
 			w.ResponseSize = s.number()
-		case bytes.EqualFold(key, []byte("complexityScore")):
+		case jsonread.Is(key, "complexityScore"):
 			w.ComplexityScore = s.number()
 		default:
 			s.Skip()
@@ -223,10 +196,16 @@ func (s *scanner) logRow() wireLog {
 // wireAggregate is one row of /stats/requests, /stats/complexity,
 // /stats/devices or /stats/routes, as aggregateRow reads it.
 type wireAggregate struct {
-	Entreprise        entity     `json:"entreprise"`
-	Enterprise        entity     `json:"enterprise"`
-	Device            deviceList `json:"device"`
-	Route             scalar     `json:"route"`
-	TotalRequests     number     `json:"totalRequests"`
-	AverageComplexity number     `json:"averageComplexity"`
+	Entreprise, Enterprise           entity
+	Device                           deviceList
+	Route                            string
+	TotalRequests, AverageComplexity number
+}
+
+// UnmarshalJSON reads the row with aggregateRow, for encoding/json (the
+// health check).
+func (w *wireAggregate) UnmarshalJSON(b []byte) error {
+	s := newScanner(b, false)
+	s.aggregateRow(w)
+	return s.Err()
 }

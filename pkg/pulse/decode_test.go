@@ -1,7 +1,6 @@
 package pulse
 
 import (
-	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -28,9 +27,9 @@ func TestDecodeEntity(t *testing.T) {
 		{`["ent-acme"]`, entity{}},
 	}
 	for _, tt := range tests {
-		var got entity
-		if err := json.Unmarshal([]byte(tt.raw), &got); err != nil || got != tt.want {
-			t.Errorf("%s: got %+v (%v), want %+v", tt.raw, got, err, tt.want)
+		s := newScanner([]byte(tt.raw), false)
+		if got := s.entity(); s.Err() != nil || !s.AtEnd() || got != tt.want {
+			t.Errorf("%s: got %+v (%v), want %+v", tt.raw, got, s.Err(), tt.want)
 		}
 	}
 }
@@ -125,9 +124,9 @@ func TestDecodeNumber(t *testing.T) {
 		{`{"ms": 3}`, 0, false},
 	}
 	for _, tt := range tests {
-		var n number
-		if err := json.Unmarshal([]byte(tt.raw), &n); err != nil || n.v != tt.v || n.ok != tt.ok {
-			t.Errorf("%s: got %+v (%v), want %v %v", tt.raw, n, err, tt.v, tt.ok)
+		s := newScanner([]byte(tt.raw), false)
+		if n := s.number(); s.Err() != nil || !s.AtEnd() || n.v != tt.v || n.ok != tt.ok {
+			t.Errorf("%s: got %+v (%v), want %v %v", tt.raw, n, s.Err(), tt.v, tt.ok)
 		}
 	}
 }

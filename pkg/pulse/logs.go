@@ -97,7 +97,7 @@ func decodeLogs(c *upstream.Client, limit int) decoder[*logBlock] {
 			return nil, 0, err
 		}
 		s := newScanner(resp.Body, true)
-		b := newLogBlock(limit, s.keep)
+		b := newLogBlock(limit, s.Keep)
 		n := 0
 		err := s.rows(func() {
 			if n++; n > limit { // overfull: counted for the error, not kept

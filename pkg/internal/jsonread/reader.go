@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"unicode/utf8"
 )
 
 // Reader reads JSON tokens from a byte slice; the first error stops it
@@ -37,6 +38,7 @@ type Reader struct {
 	err   error
 	depth int // the arrays and objects Array and Object are inside
 	open  []byte
+	strs  map[string]string // the strings kept (Intern), nil when not interning
 }
 
 // New returns a Reader of b.
@@ -211,6 +213,15 @@ func (r *Reader) RawString() (raw []byte, plain bool) {
 		return nil, false
 	}
 	start := r.i
+	i := r.i
+	for i < len(r.b) && plainByte[r.b[i]] { // the usual string, in one tight loop
+		i++
+	}
+	if i < len(r.b) && r.b[i] == '"' {
+		r.i = i + 1
+		return r.b[start:i], true
+	}
+	r.i = i
 	plain = true
 	for r.i < len(r.b) {
 		switch c := r.b[r.i]; {
@@ -239,6 +250,15 @@ func (r *Reader) RawString() (raw []byte, plain bool) {
 	r.Fail("unterminated string")
 	return nil, false
 }
+
+// plainByte holds the bytes of a plain string: printable ASCII but the
+// quote and the backslash.
+var plainByte = func() (t [256]bool) {
+	for c := ' '; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // escape reads one escape sequence, at its backslash.
 func (r *Reader) escape() bool {
