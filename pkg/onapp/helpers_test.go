@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
 
+	"github.com/opsdeck/servicestats/internal/testutil"
 	"github.com/opsdeck/servicestats/pkg/models"
 	"github.com/opsdeck/servicestats/pkg/source"
 )
@@ -38,34 +38,28 @@ func mustZone(name string) *time.Location {
 }
 
 // seenRequest is what the fake OnApp received.
-type seenRequest struct {
-	Method, Path, RawQuery, Body string
-	Header                       http.Header
-}
+type seenRequest = testutil.Request
 
-// fakeOnApp is an OnApp imitation for unit tests: each path answers what a
-// test sets; basic auth is checked; every request is kept.
+// fakeOnApp is an OnApp imitation for unit tests, on the test kit's
+// recording server: each path answers what a test sets; basic auth is
+// checked.
 type fakeOnApp struct {
-	*httptest.Server
+	*testutil.Upstream
 	mu     sync.Mutex
 	routes map[string]http.HandlerFunc
-	seen   []seenRequest
 }
 
 func newFakeOnApp(t *testing.T) *fakeOnApp {
 	t.Helper()
 	f := &fakeOnApp{routes: map[string]http.HandlerFunc{}}
-	f.Server = httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(f.Close)
+	f.Upstream = testutil.NewUpstream(t, http.HandlerFunc(f.serve))
 	f.handle(resourcesPath, serveFile(t, "testdata/cdn_resources.json"))
 	f.handle(edgeGroupsPath, serveFile(t, "testdata/edge_groups.json"))
 	return f
 }
 
 func (f *fakeOnApp) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
 	f.mu.Lock()
-	f.seen = append(f.seen, seenRequest{r.Method, r.URL.Path, r.URL.RawQuery, string(body), r.Header.Clone()})
 	h := f.routes[r.URL.Path]
 	f.mu.Unlock()
 	if user, pass, ok := r.BasicAuth(); !ok || user != testUser || pass != testKey {
@@ -76,7 +70,6 @@ func (f *fakeOnApp) serve(w http.ResponseWriter, r *http.Request) {
 		writeBody(w, http.StatusNotFound, "application/json", `{"errors":["Page not found"]}`)
 		return
 	}
-	r.Body = io.NopCloser(strings.NewReader(string(body)))
 	h(w, r)
 }
 
@@ -87,24 +80,10 @@ func (f *fakeOnApp) handle(path string, h http.HandlerFunc) {
 }
 
 // all returns every request received.
-func (f *fakeOnApp) all() []seenRequest {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]seenRequest(nil), f.seen...)
-}
+func (f *fakeOnApp) all() []seenRequest { return f.Requests() }
 
 // requests returns the requests received on path.
-func (f *fakeOnApp) requests(path string) []seenRequest {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []seenRequest
-	for _, r := range f.seen {
-		if r.Path == path {
-			out = append(out, r)
-		}
-	}
-	return out
-}
+func (f *fakeOnApp) requests(path string) []seenRequest { return f.RequestsTo(path) }
 
 func serveFile(t *testing.T, name string) http.HandlerFunc {
 	t.Helper()

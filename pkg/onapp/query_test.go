@@ -6,23 +6,21 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
-	"github.com/grafana/grafana-plugin-sdk-go/experimental"
 
+	"github.com/opsdeck/servicestats/internal/testutil"
 	"github.com/opsdeck/servicestats/pkg/models"
 )
 
-// updateGolden rewrites the golden files; it is committed false.
-const updateGolden = false
-
 // goldenCases are the testdata cases: <name>.query.json asked of a fake
 // OnApp that answers <name>.upstream.json|xml, compared with
-// <name>.golden.jsonc.
+// <name>.golden.jsonc (rewritten with testutil.UpdateGoldenEnv).
 var goldenCases = []struct {
 	name     string
 	jsonData map[string]any
@@ -43,40 +41,43 @@ var goldenCases = []struct {
 }
 
 func TestGolden(t *testing.T) {
+	var names []string
 	for _, tc := range goldenCases {
-		t.Run(tc.name, func(t *testing.T) {
-			fake := newFakeOnApp(t)
-			if tc.path != "" {
-				fake.handle(tc.path, serveFile(t, upstreamFile(t, tc.name)))
-			}
-			src := newTestSource(t, fake.URL, tc.jsonData)
-
-			resp := src.HandleQuery(ctxT(t), loadQuery(t, tc.name))
-			if resp.Error != nil {
-				t.Fatalf("query failed: %v", resp.Error)
-			}
-			for _, f := range resp.Frames {
-				if strings.Contains(f.Meta.ExecutedQueryString, testKey) {
-					t.Fatalf("the API key leaked into ExecutedQueryString: %s", f.Meta.ExecutedQueryString)
-				}
-				f.Meta.ExecutedQueryString = strings.ReplaceAll(f.Meta.ExecutedQueryString, fake.URL, "https://onapp.test")
-			}
-			experimental.CheckGoldenJSONResponse(t, "testdata", tc.name+".golden", &resp, updateGolden)
-
-			calls := 0
-			for _, r := range fake.all() {
-				if r.Path != resourcesPath && r.Path != edgeGroupsPath {
-					calls++
-					if r.Path != tc.path {
-						t.Errorf("called %s, want %s", r.Path, tc.path)
-					}
-				}
-			}
-			if want := map[bool]int{true: 1, false: 0}[tc.path != ""]; calls != want {
-				t.Errorf("%d bandwidth calls, want %d", calls, want)
-			}
-		})
+		names = append(names, tc.name)
 	}
+	testutil.Golden(t, "testdata", names, func(t *testing.T, name string) backend.DataResponse {
+		tc := goldenCases[slices.Index(names, name)]
+		fake := newFakeOnApp(t)
+		if tc.path != "" {
+			fake.handle(tc.path, serveFile(t, upstreamFile(t, tc.name)))
+		}
+		src := newTestSource(t, fake.URL, tc.jsonData)
+
+		resp := src.HandleQuery(ctxT(t), loadQuery(t, tc.name))
+		if resp.Error != nil {
+			t.Fatalf("query failed: %v", resp.Error)
+		}
+		for _, f := range resp.Frames {
+			if strings.Contains(f.Meta.ExecutedQueryString, testKey) {
+				t.Fatalf("the API key leaked into ExecutedQueryString: %s", f.Meta.ExecutedQueryString)
+			}
+		}
+		testutil.ReplaceInExecuted(&resp, fake.URL, "https://onapp.test")
+
+		calls := 0
+		for _, r := range fake.all() {
+			if r.Path != resourcesPath && r.Path != edgeGroupsPath {
+				calls++
+				if r.Path != tc.path {
+					t.Errorf("called %s, want %s", r.Path, tc.path)
+				}
+			}
+		}
+		if want := map[bool]int{true: 1, false: 0}[tc.path != ""]; calls != want {
+			t.Errorf("%d bandwidth calls, want %d", calls, want)
+		}
+		return resp
+	})
 }
 
 func upstreamFile(t *testing.T, name string) string {

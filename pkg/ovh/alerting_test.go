@@ -494,7 +494,7 @@ func TestLinesResourceRefusesLeftovers(t *testing.T) {
 	if rec.Code != 400 || !strings.Contains(rec.Body.String(), "billingAccount") {
 		t.Errorf("%d %s", rec.Code, rec.Body)
 	}
-	if n := len(f.calls); n != 0 {
+	if n := len(f.calls()); n != 0 {
 		t.Errorf("%d calls for a leftover", n)
 	}
 }

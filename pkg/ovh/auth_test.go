@@ -3,7 +3,6 @@ package ovh
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
+	"github.com/opsdeck/servicestats/internal/testutil"
 	"github.com/opsdeck/servicestats/pkg/models"
 )
 
@@ -152,13 +152,11 @@ func TestOAuth2Flow(t *testing.T) {
 			t.Errorf("headers %v", c.Header)
 		}
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if len(f.tokenCalls) != 1 || f.tokenCalls[0] != "/1.0/auth/oauth2/token" {
-		t.Errorf("token requests %v, want one at /1.0/auth/oauth2/token", f.tokenCalls)
+	if len(f.tokenCalls()) != 1 || f.tokenCalls()[0] != "/1.0/auth/oauth2/token" {
+		t.Errorf("token requests %v, want one at /1.0/auth/oauth2/token", f.tokenCalls())
 	}
-	if f.timeCalls != 0 {
-		t.Errorf("GET /auth/time called %d times with OAuth2", f.timeCalls)
+	if f.timeCalls() != 0 {
+		t.Errorf("GET /auth/time called %d times with OAuth2", f.timeCalls())
 	}
 }
 
@@ -170,10 +168,8 @@ func TestOAuth2TokenURLOverride(t *testing.T) {
 	if resp := src.HandleQuery(context.Background(), oneSeries()); resp.Error != nil {
 		t.Fatal(resp.Error)
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if len(f.tokenCalls) != 1 || f.tokenCalls[0] != "/custom/token" {
-		t.Errorf("token requests %v, want one at /custom/token", f.tokenCalls)
+	if len(f.tokenCalls()) != 1 || f.tokenCalls()[0] != "/custom/token" {
+		t.Errorf("token requests %v, want one at /custom/token", f.tokenCalls())
 	}
 }
 
@@ -194,10 +190,8 @@ func TestOAuth2RejectedTokenIsReplaced(t *testing.T) {
 	if resp := src.HandleQuery(context.Background(), oneSeries()); resp.Error != nil {
 		t.Fatalf("after a new token: %v", resp.Error)
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if len(f.tokenCalls) != 2 {
-		t.Errorf("%d token requests, want 2", len(f.tokenCalls))
+	if len(f.tokenCalls()) != 2 {
+		t.Errorf("%d token requests, want 2", len(f.tokenCalls()))
 	}
 }
 
@@ -235,8 +229,7 @@ func TestTokenErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { reply(w, tc.status, tc.body) }))
-			defer srv.Close()
+			srv := testutil.NewUpstream(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { reply(w, tc.status, tc.body) }))
 			ts := &tokenSource{hc: srv.Client(), timeout: 2 * time.Second}
 			ts.cfg.TokenURL = srv.URL + "/token"
 			ts.cfg.ClientID, ts.cfg.ClientSecret = "id", "secret"

@@ -166,8 +166,8 @@ func TestQueryTimeOutMeasuresTheClockAgain(t *testing.T) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.timeCalls != 2 {
-		t.Errorf("GET /auth/time called %d times, want twice (once more after QUERY_TIME_OUT)", f.timeCalls)
+	if f.timeCalls() != 2 {
+		t.Errorf("GET /auth/time called %d times, want twice (once more after QUERY_TIME_OUT)", f.timeCalls())
 	}
 }
 

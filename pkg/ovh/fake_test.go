@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -21,6 +20,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
 
+	"github.com/opsdeck/servicestats/internal/testutil"
 	"github.com/opsdeck/servicestats/pkg/models"
 	"github.com/opsdeck/servicestats/pkg/source"
 	"github.com/opsdeck/servicestats/pkg/upstream"
@@ -43,13 +43,14 @@ const (
 // testNow is the fake API's clock in most tests.
 var testNow = time.Date(2024, 11, 24, 12, 0, 0, 0, time.UTC)
 
-// fakeOVH imitates the OVHcloud API below /1.0: the clock, signature checks
-// written independently of go-ovh, and canned answers keyed by the request
-// URI below /1.0 (path and query as sent). Unknown URIs answer 404 as
-// OVHcloud does. handle, when set, answers every authenticated call instead.
+// fakeOVH imitates the OVHcloud API below /1.0, on the test kit's
+// recording server: the clock, signature checks written independently of
+// go-ovh, and canned answers keyed by the request URI below /1.0 (path and
+// query as sent). Unknown URIs answer 404 as OVHcloud does. handle, when
+// set, answers every authenticated call instead.
 type fakeOVH struct {
 	t       *testing.T
-	srv     *httptest.Server
+	srv     *testutil.Upstream
 	answers map[string]json.RawMessage
 
 	mu     sync.Mutex
@@ -59,13 +60,9 @@ type fakeOVH struct {
 	// clockFails makes GET /auth/time answer 500.
 	clockFails bool
 	now        time.Time
-	calls      []recorded
-	timeCalls  int
-	// tokenCalls lists the paths the OAuth2 token endpoint was called on.
-	tokenCalls []string
 }
 
-// recorded is one authenticated call the fake received.
+// recorded is one API call the fake received (not the clock, not a token).
 type recorded struct {
 	Method, URI, FullURL string
 	Header               http.Header
@@ -74,8 +71,7 @@ type recorded struct {
 func newFake(t *testing.T, answers map[string]json.RawMessage) *fakeOVH {
 	t.Helper()
 	f := &fakeOVH{t: t, answers: answers, now: testNow}
-	f.srv = httptest.NewServer(f)
-	t.Cleanup(f.srv.Close)
+	f.srv = testutil.NewUpstream(t, f)
 	return f
 }
 
@@ -103,11 +99,16 @@ func (f *fakeOVH) client() *http.Client {
 	return &http.Client{Transport: tr}
 }
 
+// isClock and isToken tell the clock and token requests from API calls.
+func isClock(r testutil.Request) bool {
+	return strings.TrimPrefix(r.RequestURI, "/1.0") == "/auth/time"
+}
+func isToken(r testutil.Request) bool { return strings.HasSuffix(r.Path, "/token") }
+
 func (f *fakeOVH) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	uri := strings.TrimPrefix(r.RequestURI, "/1.0")
 	if uri == "/auth/time" {
 		f.mu.Lock()
-		f.timeCalls++
 		fails := f.clockFails
 		f.mu.Unlock()
 		if fails {
@@ -123,7 +124,6 @@ func (f *fakeOVH) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	full := "http://" + r.Host + r.RequestURI
 	f.mu.Lock()
-	f.calls = append(f.calls, recorded{Method: r.Method, URI: uri, FullURL: full, Header: r.Header.Clone()})
 	handle, token := f.handle, f.token
 	f.mu.Unlock()
 	if !f.authenticated(w, r, full, token) {
@@ -139,6 +139,40 @@ func (f *fakeOVH) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	reply(w, http.StatusNotFound, `{"class":"Client::NotFound","message":"This service does not exist"}`)
+}
+
+// calls lists the API calls received, in order of arrival.
+func (f *fakeOVH) calls() []recorded {
+	var out []recorded
+	for _, r := range f.srv.Requests() {
+		if !isClock(r) && !isToken(r) {
+			out = append(out, recorded{Method: r.Method, URI: strings.TrimPrefix(r.RequestURI, "/1.0"),
+				FullURL: "http://" + r.Host + r.RequestURI, Header: r.Header})
+		}
+	}
+	return out
+}
+
+// timeCalls counts the GET /auth/time requests received.
+func (f *fakeOVH) timeCalls() int {
+	n := 0
+	for _, r := range f.srv.Requests() {
+		if isClock(r) {
+			n++
+		}
+	}
+	return n
+}
+
+// tokenCalls lists the paths the OAuth2 token endpoint was called on.
+func (f *fakeOVH) tokenCalls() []string {
+	var out []string
+	for _, r := range f.srv.Requests() {
+		if isToken(r) {
+			out = append(out, r.Path)
+		}
+	}
+	return out
 }
 
 // authenticated checks the Bearer token or the signature, with the test's
@@ -188,10 +222,8 @@ func reply(w http.ResponseWriter, status int, body string) {
 
 // statsCalls returns the statistics calls received, in order of arrival.
 func (f *fakeOVH) statsCalls() []recorded {
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	var out []recorded
-	for _, c := range f.calls {
+	for _, c := range f.calls() {
 		if strings.Contains(c.URI, "/statistics?") {
 			out = append(out, c)
 		}
@@ -201,10 +233,8 @@ func (f *fakeOVH) statsCalls() []recorded {
 
 // count returns how many calls had this exact URI.
 func (f *fakeOVH) count(uri string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	n := 0
-	for _, c := range f.calls {
+	for _, c := range f.calls() {
 		if c.URI == uri {
 			n++
 		}
@@ -295,14 +325,13 @@ func (f *fakeOVH) serveToken(w http.ResponseWriter, r *http.Request) {
 	if g, s := r.PostForm.Get("grant_type"), r.PostForm.Get("scope"); g != "client_credentials" || s != "all" {
 		f.t.Errorf("grant_type %q scope %q, want client_credentials and all", g, s)
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.tokenCalls = append(f.tokenCalls, r.URL.Path)
 	if id != testClientID || secret != testClientSecret {
 		reply(w, http.StatusUnauthorized, `{"error":"invalid_client"}`)
 		return
 	}
-	f.token = fmt.Sprintf("tok-%d", len(f.tokenCalls))
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.token = fmt.Sprintf("tok-%d", len(f.tokenCalls())) // the fake records a request before answering it
 	reply(w, http.StatusOK, `{"access_token":"`+f.token+`","token_type":"Bearer","expires_in":3600,"scope":"all"}`)
 }
 

@@ -82,8 +82,8 @@ func TestClockMeasuredOnce(t *testing.T) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.timeCalls != 1 {
-		t.Errorf("GET /auth/time called %d times, want once", f.timeCalls)
+	if f.timeCalls() != 1 {
+		t.Errorf("GET /auth/time called %d times, want once", f.timeCalls())
 	}
 }
 

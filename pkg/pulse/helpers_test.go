@@ -4,18 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
 
+	"github.com/opsdeck/servicestats/internal/testutil"
 	"github.com/opsdeck/servicestats/pkg/models"
 	"github.com/opsdeck/servicestats/pkg/source"
 )
@@ -33,31 +32,24 @@ type request struct {
 	auth  string
 }
 
-// fakePulse is a Pulse stand-in that records every call and answers with
-// a handler per path.
+// fakePulse is a Pulse stand-in: the test kit's recording server,
+// answering with a handler.
 type fakePulse struct {
-	*httptest.Server
-	mu    sync.Mutex
-	calls []request
+	*testutil.Upstream
 }
 
 func newFakePulse(t *testing.T, handler http.HandlerFunc) *fakePulse {
 	t.Helper()
-	f := &fakePulse{}
-	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.mu.Lock()
-		f.calls = append(f.calls, request{path: r.URL.Path, query: r.URL.Query(), auth: r.Header.Get("Authorization")})
-		f.mu.Unlock()
-		handler(w, r)
-	}))
-	t.Cleanup(f.Close)
-	return f
+	return &fakePulse{testutil.NewUpstream(t, handler)}
 }
 
+// requests lists the calls received, in order.
 func (f *fakePulse) requests() []request {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]request(nil), f.calls...)
+	var out []request
+	for _, r := range f.Requests() {
+		out = append(out, request{path: r.Path, query: r.Query(), auth: r.Header.Get("Authorization")})
+	}
+	return out
 }
 
 // pages returns the page numbers asked for, in the order asked.

@@ -2,19 +2,17 @@ package pulse
 
 import (
 	"net/url"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/grafana/grafana-plugin-sdk-go/experimental"
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
+
+	"github.com/opsdeck/servicestats/internal/testutil"
 )
 
-// updateGoldenFiles rewrites testdata/*.golden.jsonc from the current code.
-// Set it to true locally, run, review the diff, and set it back.
-const updateGoldenFiles = false
-
 // goldenCases are the cases of testdata: <case>.query.json is the query,
-// <case>.upstream.json Pulse's answer, <case>.golden.jsonc the response.
+// <case>.upstream.json Pulse's answer, <case>.golden.jsonc the response
+// (rewritten with testutil.UpdateGoldenEnv).
 var goldenCases = []string{
 	"logs",
 	"requests",
@@ -30,20 +28,16 @@ var goldenCases = []string{
 }
 
 func TestGolden(t *testing.T) {
-	for _, name := range goldenCases {
-		t.Run(name, func(t *testing.T) {
-			srv := newFakePulse(t, serveFile(t, name+".upstream.json"))
-			resp := newTestSource(t, srv.URL).HandleQuery(ctxT(t), readQuery(t, name))
-			if resp.Error != nil {
-				t.Fatalf("error: %v", resp.Error)
-			}
-			// The fake's port changes from run to run.
-			for _, f := range resp.Frames {
-				f.Meta.ExecutedQueryString = strings.ReplaceAll(f.Meta.ExecutedQueryString, srv.URL, "http://pulse.example")
-			}
-			experimental.CheckGoldenJSONResponse(t, "testdata", name+".golden", &resp, updateGoldenFiles)
-		})
-	}
+	testutil.Golden(t, "testdata", goldenCases, func(t *testing.T, name string) backend.DataResponse {
+		srv := newFakePulse(t, serveFile(t, name+".upstream.json"))
+		resp := newTestSource(t, srv.URL).HandleQuery(ctxT(t), readQuery(t, name))
+		if resp.Error != nil {
+			t.Fatalf("error: %v", resp.Error)
+		}
+		// The fake's port changes from run to run.
+		testutil.ReplaceInExecuted(&resp, srv.URL, "http://pulse.example")
+		return resp
+	})
 }
 
 // TestOutgoingRequests checks each report's call: path, exact query and
