@@ -15,6 +15,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -109,6 +110,10 @@ func main() {
 	renderPath := flag.String("render", "", "do not run: write the report again from a recorded run (after editing the notes)")
 	started := flag.Int64("started", 0, "Unix time the command started (scripts/bench.sh passes it, so the build counts)")
 	short := flag.Bool("short", false, "smoke test of this program: one short iteration of everything (SERVICESTATS_BENCH_SHORT=1)")
+	p5BeforePath := flag.String("p5-before", "test/bench/p5-before.json", "medians of P5 on the binary before issue 12 (-save of a -only P5 -plugin run), shown as before → after")
+	only := flag.String("only", "", "run only the suites whose benchmark pattern matches this regexp (e.g. P5)")
+	pluginCommit := flag.String("plugin-commit", "", "with -plugin: the commit that binary was built from (stored by -save)")
+	plugin := flag.String("plugin", "", "the plugin binary the contract suites launch (SERVICESTATS_PLUGIN_BINARY; default dist/gpx_servicestats_linux_amd64)")
 	flag.Parse()
 
 	start := time.Now()
@@ -122,16 +127,21 @@ func main() {
 	}
 	notes, _ := os.ReadFile(*notesPath)
 	baseline := loadBaseline(*baselinePath)
+	p5Before := loadBaseline(*p5BeforePath)
 	if *renderPath != "" {
 		raw, err := os.ReadFile(*renderPath)
 		check(err)
 		var rec record
 		check(json.Unmarshal(raw, &rec))
-		check(os.WriteFile(*out, []byte(render(rec, baseline, string(notes), root)), 0o644))
+		check(os.WriteFile(*out, []byte(render(rec, baseline, p5Before, string(notes), root)), 0o644))
 		fmt.Fprintf(os.Stderr, "wrote %s from the run of %s\n", *out, rec.Date)
 		return
 	}
-	if _, err := os.Stat(filepath.Join(root, "dist", "gpx_servicestats_linux_amd64")); err != nil {
+	if *plugin != "" {
+		abs, err := filepath.Abs(*plugin)
+		check(err)
+		*plugin = abs
+	} else if _, err := os.Stat(filepath.Join(root, "dist", "gpx_servicestats_linux_amd64")); err != nil {
 		fail("build the plugin binary first: go build -o dist/gpx_servicestats_linux_amd64 ./pkg (scripts/bench.sh does)")
 	}
 	tmp, err := os.MkdirTemp("", "servicestats-bench-")
@@ -145,6 +155,16 @@ func main() {
 		{pkg: "./test/contract", bench: "^BenchmarkP2", benchtime: "40x"},
 		{pkg: "./test/contract", bench: "^BenchmarkP5", benchtime: "1x"},
 		{pkg: "./test/contract", bench: "^BenchmarkP3", benchtime: "1x", rounds: 1},
+	}
+	if *only != "" {
+		re, err := regexp.Compile(*only)
+		check(err)
+		suites = slices.DeleteFunc(suites, func(s suite) bool { return !re.MatchString(s.bench) })
+	}
+	if *plugin != "" {
+		for i := range suites {
+			suites[i].env = append(suites[i].env, "SERVICESTATS_PLUGIN_BINARY="+*plugin)
+		}
 	}
 	if *short {
 		for i := range suites {
@@ -212,10 +232,10 @@ func main() {
 		check(err)
 		check(os.WriteFile(*recordPath, append(raw, '\n'), 0o644))
 	}
-	report := render(rec, baseline, string(notes), root)
+	report := render(rec, baseline, p5Before, string(notes), root)
 	check(os.WriteFile(*out, []byte(report), 0o644))
 	if *savePath != "" {
-		s := saved{Date: time.Now().UTC().Format(time.RFC3339), Commit: gitDescribe(root), Note: *saveNote, Medians: map[string]map[string]float64{}}
+		s := saved{Date: time.Now().UTC().Format(time.RFC3339), Commit: cmp.Or(*pluginCommit, gitDescribe(root)), Note: *saveNote, Medians: map[string]map[string]float64{}}
 		for name, units := range res {
 			s.Medians[name] = map[string]float64{}
 			for unit, vs := range units {
@@ -309,13 +329,19 @@ func (g goal) verdict(v float64) string {
 // floor side by side) and the two benchmarks of the baseline run.
 type p1Source struct {
 	name, what, bench, oldFrames, oldFloor string
+	floor                                  string // what the floor is (issue 12)
 }
 
+const (
+	jsonFloor = "jsoniter reading every token once"
+	xmlFloor  = "the XML tokenizer pass alone"
+)
+
 var p1Sources = []p1Source{
-	{"OVH", "50 lines × 4 metrics × yearly: 200 statistics bodies, 73,400 points", "BenchmarkP1OVH", "BenchmarkP1OVHFrames", "BenchmarkP1OVHFloor"},
-	{"OnApp JSON", "grouped by 200 resources over 93 days: 18,600 groups, 37,200 figures", "BenchmarkP1OnAppJSON", "BenchmarkP1OnAppJSONFrames", "BenchmarkP1OnAppJSONFloor"},
-	{"OnApp XML", "the same answer in OnApp's XML (numeric element names)", "BenchmarkP1OnAppXML", "BenchmarkP1OnAppXMLFrames", "BenchmarkP1OnAppXMLFloor"},
-	{"Pulse", "200,000 log rows: 40 pages of 5,000 and the empty last page", "BenchmarkP1PulseLogs", "BenchmarkP1PulseLogsFrame", "BenchmarkP1PulseLogsFloor"},
+	{"OVH", "50 lines × 4 metrics × yearly: 200 statistics bodies, 73,400 points", "BenchmarkP1OVH", "BenchmarkP1OVHFrames", "BenchmarkP1OVHFloor", jsonFloor},
+	{"OnApp JSON", "grouped by 200 resources over 93 days: 18,600 groups, 37,200 figures", "BenchmarkP1OnAppJSON", "BenchmarkP1OnAppJSONFrames", "BenchmarkP1OnAppJSONFloor", jsonFloor},
+	{"OnApp XML", "the same answer in OnApp's XML (numeric element names)", "BenchmarkP1OnAppXML", "BenchmarkP1OnAppXMLFrames", "BenchmarkP1OnAppXMLFloor", xmlFloor},
+	{"Pulse", "200,000 log rows: 40 pages of 5,000 and the empty last page", "BenchmarkP1PulseLogs", "BenchmarkP1PulseLogsFrame", "BenchmarkP1PulseLogsFloor", jsonFloor},
 }
 
 var p2Cases = []struct{ name, what string }{
@@ -333,7 +359,7 @@ var (
 	goalP5         = goal{3, "≤ 3×"}
 )
 
-func render(rec record, baseline *saved, notes string, root string) string {
+func render(rec record, baseline, p5Before *saved, notes string, root string) string {
 	res, commands, rounds := rec.Results, rec.Commands, rec.Rounds
 	var b strings.Builder
 	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
@@ -369,11 +395,14 @@ func render(rec record, baseline *saved, notes string, root string) string {
 		v := goalP1.verdict(ratio)
 		note("P1", v)
 		extra := ""
-		if t := res.median(s.bench, "ratio-floor-text"); !math.IsNaN(t) {
-			extra = fmt.Sprintf(" (%.2f× against the tokenizer pass alone, figures left as text: %.1f ms)", t, res.median(s.bench, "floor-text-ms"))
+		if t := res.median(s.bench, "ratio-floor-json"); !math.IsNaN(t) {
+			extra = fmt.Sprintf(" (%.2f× against `encoding/json` into minimal structs, the floor before issue 12: %.1f ms)", t, res.median(s.bench, "floor-json-ms"))
 		}
-		w("| P1 | %s — %s (%.1f MB) | bytes → frames %.1f ms; decode floor %.1f ms | **%.2f×**%s | %s | %s |\n",
-			s.name, s.what, res.median(s.bench, "MB"), fr, fl, ratio, extra, goalP1.text, v)
+		if t := res.median(s.bench, "ratio-floor-text"); !math.IsNaN(t) {
+			extra += fmt.Sprintf(" (%.2f× against the tokenizer pass alone, figures left as text: %.1f ms)", t, res.median(s.bench, "floor-text-ms"))
+		}
+		w("| P1 | %s — %s (%.1f MB) | bytes → frames %.1f ms; floor (%s) %.1f ms | **%.2f×**%s | %s | %s |\n",
+			s.name, s.what, res.median(s.bench, "MB"), fr, s.floor, fl, ratio, extra, goalP1.text, v)
 	}
 	for _, c := range p2Cases {
 		name := "BenchmarkP2RoundTrip/" + c.name
@@ -411,24 +440,51 @@ func render(rec record, baseline *saved, notes string, root string) string {
 		w("| P3 | NOC wall: 60 panels, 12 distinct queries, refresh 10 s, 5 min, default TTLs and guard | upstream calls ÷ Σ⌈300 s / TTL⌉ (budget %.0f), 5 walls: median %.3f, worst wall %.3f (of which %.0f one-off lookups; the calls fetching answers alone: worst %.3f); OVH max %.0f calls/min (guard %.0f); %.0f panel errors | **%.3f** | %s, no breach | %s |\n",
 			res.median(name, "budget"), ratio, worst, res.median(name, "one-off-calls"), res.median(name, "data-ratio-worst"), rate, guard, res.median(name, "panel-errors"), ratio, goalP3.text, v)
 	}
-	{
-		name := "BenchmarkP5LogsMemory"
+	for _, sh := range p5Shapes {
+		name := "BenchmarkP5Memory/" + sh.name
 		ratio := res.median(name, "ratio")
+		bound := within(res.median(name, "peak-MiB"), res.median(name, "bound-MiB"))
 		v := goalP5.verdict(ratio)
+		switch {
+		case res.median(name, "crashed") >= 1:
+			v = "**missed** (the process crashed)"
+		case v == "met" || math.IsNaN(ratio):
+		case bound >= 1:
+			v = "**missed** (bound met)"
+		default:
+			v = "**missed** (over the bound)"
+		}
 		note("P5", v)
-		w("| P5 | 200,000-row logs query, fresh plugin process | peak RSS (VmHWM) %.1f MiB (%.1f MiB at start); Pulse pages %.1f MiB | **%.2f×** (growth %.2f×) | %s | %s |\n",
-			res.median(name, "peak-MiB"), res.median(name, "start-MiB"), res.median(name, "raw-MiB"), ratio, res.median(name, "growth-ratio"), goalP5.text, v)
+		bv := "met"
+		if !(bound >= 1) {
+			bv = "**missed**"
+		}
+		note("P5 bound", bv)
+		w("| P5 | %s (answer %.1f MB) | peak RSS %s → **%s** (bound %.0f MiB: %s) | %s → **%.2f×** (growth %.2f×) | %s; bound 100 MiB + 3× the answer | %s |\n",
+			sh.what, res.median(name, "answer-MB"), p5Peak(p5Before, name), f1(res.median(name, "peak-MiB"), "%.0f MiB"), res.median(name, "bound-MiB"), withinOver(bound),
+			p5Ratio(p5Before, name), ratio, res.median(name, "growth-ratio"), goalP5.text, v)
+	}
+
+	if p5Before != nil {
+		w("\nP5 before → after: the same benchmarks (this commit's test code and upstreams) run against the plugin binary built at commit %s, before issue 12's work (%s)%s; after: this run.\n", p5Before.Commit, p5Before.Date, ifNote(p5Before.Note))
 	}
 
 	w("\n### Goals\n\n| goal | verdict |\n| --- | --- |\n")
-	for _, id := range []string{"P1", "P2", "P2 overhead", "P3", "P5"} {
-		all := "met"
+	labels := map[string]string{"P5": "P5 (peak RSS ≤ 3× the answer)", "P5 bound": "P5 bound (peak RSS ≤ 100 MiB + 3× the answer)"}
+	for _, id := range []string{"P1", "P2", "P2 overhead", "P3", "P5", "P5 bound"} {
+		missed := 0
 		for _, v := range verdicts[id] {
 			if v != "met" {
-				all = "**missed** (see the notes)"
+				missed++
 			}
 		}
-		w("| %s | %s |\n", id, all)
+		all := "met"
+		if missed > 0 {
+			all = fmt.Sprintf("**missed** (%d of %d rows; see the notes)", missed, len(verdicts[id]))
+		} else if len(verdicts[id]) > 1 {
+			all = fmt.Sprintf("met (%d rows)", len(verdicts[id]))
+		}
+		w("| %s | %s |\n", cmp.Or(labels[id], id), all)
 	}
 
 	if baseline != nil {
@@ -496,6 +552,10 @@ func compareRows(res results, base *saved) [][3]string {
 		oldRatio := old(s.oldFrames, "ns/op") / old(s.oldFloor, "ns/op")
 		before := f(oldRatio, "%.2f×") + f(old(s.oldFrames, "ns/op")/1e6, " (%.1f ms") + f(old(s.oldFloor, "ns/op")/1e6, " ÷ %.1f ms)")
 		after := f(res.median(s.bench, "ratio"), "%.2f×") + f(res.median(s.bench, "frames-ms"), " (%.1f ms") + f(res.median(s.bench, "floor-ms"), " ÷ %.1f ms)")
+		after += " against " + s.floor
+		if t := res.median(s.bench, "ratio-floor-json"); !math.IsNaN(t) {
+			after += fmt.Sprintf("; against `encoding/json` into minimal structs (the before floor) %.2f× (÷ %.1f ms)", t, res.median(s.bench, "floor-json-ms"))
+		}
 		if t := res.median(s.bench, "ratio-floor-text"); !math.IsNaN(t) {
 			after += fmt.Sprintf("; against the text floor of the first run %.2f× (÷ %.1f ms)", t, res.median(s.bench, "floor-text-ms"))
 		}
@@ -512,9 +572,86 @@ func compareRows(res results, base *saved) [][3]string {
 	n := "BenchmarkP3NOCWall"
 	rows = append(rows, [3]string{"P3 calls ÷ budget (median of walls)", f(old(n, "ratio-median"), "%.3f"), f(res.median(n, "ratio-median"), "%.3f")})
 	rows = append(rows, [3]string{"P3 OVH max calls per minute", f(old(n, "ovh-max-per-min"), "%.0f"), f(res.median(n, "ovh-max-per-min"), "%.0f")})
-	n = "BenchmarkP5LogsMemory"
-	rows = append(rows, [3]string{"P5 peak RSS ÷ raw bytes", f(old(n, "ratio"), "%.2f×") + f(old(n, "peak-MiB"), " (%.0f MiB)"), f(res.median(n, "ratio"), "%.2f×") + f(res.median(n, "peak-MiB"), " (%.0f MiB)")})
+	n, after := "BenchmarkP5LogsMemory", "BenchmarkP5Memory/pulse-logs" // renamed with issue 12's shapes
+	rows = append(rows, [3]string{"P5 logs: peak RSS ÷ raw bytes", f(old(n, "ratio"), "%.2f×") + f(old(n, "peak-MiB"), " (%.0f MiB)"), f(res.median(after, "ratio"), "%.2f×") + f(res.median(after, "peak-MiB"), " (%.0f MiB)")})
 	return rows
+}
+
+// p5Shapes are the answer shapes of P5 (BenchmarkP5Memory/<name>, in
+// test/contract/bench_test.go), each read by a fresh plugin process.
+var p5Shapes = []struct{ name, what string }{
+	{"pulse-logs", "Pulse logs: 200,000 rows in 40 pages of 5,000 (the sandbox)"},
+	{"pulse-routes-top10", "Pulse aggregate `routes`, top 10 of 997,500 distinct routes (200 pages of 5,000)"},
+	{"pulse-requests-top10", "Pulse aggregate `requests`, top 10 of 997,500 enterprises (200 pages of 5,000)"},
+	{"pulse-nested-2MB", "hostile: a Pulse logs page of 2 MiB of `[`"},
+	{"pulse-nested-4MB", "hostile: a Pulse logs page of 4 MiB of `[`"},
+	{"onapp-json-grouped-documented", "OnApp JSON by resource, 2,880 stats × 130 resources, documented form"},
+	{"onapp-json-grouped-tolerant", "the same, tolerant form (an unexpected key in every stat)"},
+	{"onapp-json-ungrouped-documented", "OnApp JSON totals (no grouping), 150,000 stats, documented form"},
+	{"onapp-json-ungrouped-tolerant", "the same, tolerant form"},
+	{"onapp-xml-grouped-documented", "OnApp XML by resource, 1,440 stats × 130 resources, documented form"},
+	{"onapp-xml-grouped-tolerant", "the same, tolerant form (an unexpected element in every stat)"},
+	{"onapp-xml-ungrouped-documented", "OnApp XML totals (no grouping), 150,000 stats, documented form"},
+	{"onapp-xml-ungrouped-tolerant", "the same, tolerant form"},
+	{"ovh-yearly-fanout", "OVH yearly fan-out: 250 lines × 4 metrics, 1,000 statistics bodies of 367 points"},
+	{"at-cap-onapp-xml-tolerant", "at the size cap: `maxResponseBytes` 64 MiB, one OnApp XML answer (tolerant form) of 95 % of it"},
+}
+
+// f1 formats v, or "—" when it was not measured.
+func f1(v float64, format string) string {
+	if math.IsNaN(v) {
+		return "—"
+	}
+	return fmt.Sprintf(format, v)
+}
+
+// within is 1 when the median peak is within the median bound, 0 when it
+// is over, NaN when either was not measured (medians of bound-ok could be ½).
+func within(peak, bound float64) float64 {
+	switch {
+	case math.IsNaN(peak) || math.IsNaN(bound):
+		return math.NaN()
+	case peak <= bound:
+		return 1
+	}
+	return 0
+}
+
+// withinOver says what within found.
+func withinOver(ok float64) string {
+	switch {
+	case math.IsNaN(ok):
+		return "not measured"
+	case ok >= 1:
+		return "within"
+	}
+	return "**over**"
+}
+
+// p5Peak is a P5 shape's peak RSS before issue 12 (from -p5-before).
+func p5Peak(before *saved, name string) string {
+	if before == nil {
+		return "—"
+	}
+	m := before.Medians[name]
+	switch {
+	case m == nil:
+		return "—"
+	case m["crashed"] >= 1:
+		return "crashed (`fatal error: stack overflow`)"
+	}
+	return fmt.Sprintf("%.0f MiB (%s)", m["peak-MiB"], withinOver(within(m["peak-MiB"], m["bound-MiB"])))
+}
+
+// p5Ratio is a P5 shape's ratio before issue 12.
+func p5Ratio(before *saved, name string) string {
+	if before == nil || before.Medians[name] == nil {
+		return "—"
+	}
+	if before.Medians[name]["crashed"] >= 1 {
+		return "crashed"
+	}
+	return fmt.Sprintf("%.2f×", before.Medians[name]["ratio"])
 }
 
 func cpuModel() string {

@@ -6,12 +6,14 @@ package contract
 //	BenchmarkP2Overhead    the same without added latency: the plugin's own milliseconds
 //	BenchmarkP3NOCWall     60 panels, 12 distinct queries, refresh 10 s, 5 minutes: upstream calls ÷ the TTL budget
 //	BenchmarkP3HANOCWall   the same wall over 3 replicas, with one shared Redis and without (issue 16)
-//	BenchmarkP5LogsMemory  peak RSS of a fresh plugin process for 200,000 log rows ÷ the raw bytes Pulse sent
+//	BenchmarkP5Memory      per answer shape (issue 12): peak RSS of a fresh plugin process ÷ the answer's bytes, and the bound 100 MiB + 3× them
 //
 // scripts/bench.sh runs them (and P1, in the source packages) and writes
 // BENCHMARKS.md. SERVICESTATS_BENCH_SHORT=1 compresses P3 to 20 seconds and
-// P5 to one day of rows, so that CI can check they still run (-benchtime 1x).
-// SERVICESTATS_BENCH_PPROF=<dir> writes the plugin's profiles for P2 there;
+// P5's answers to a few hundred KB, so that CI can check they still run
+// (-benchtime 1x). SERVICESTATS_BENCH_PPROF=<dir> writes the plugin's
+// profiles for P2 there (and for P5 an allocation profile per shape, from a
+// process apart from the measured one);
 // SERVICESTATS_BENCH_PLUGIN_ENV="GOGC=50 …" launches P5's process with
 // those variables (to try runtime settings).
 
@@ -890,6 +892,16 @@ func benchP5(b *testing.B, setup func(tb testing.TB) p5Run) {
 	var f p5Figures
 	for b.Loop() {
 		f = p5Measure(b, run)
+	}
+	if benchPprofDir() != "" { // where the bytes go, in a process apart from the measured one
+		h, addr := launchProfiled(b)
+		ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
+		if _, err := h.QueryData(ctx, run.ds, run.query); err != nil {
+			b.Logf("profiled run: %v", err)
+		}
+		cancel()
+		saveProfile(b, addr, "/debug/pprof/allocs", "p5-"+b.Name()[strings.LastIndex(b.Name(), "/")+1:]+".allocs")
+		h.Close()
 	}
 	if f.crashed {
 		b.ReportMetric(1, "crashed")
