@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Runs every benchmark of the plugin (issue #8) and writes BENCHMARKS.md:
-# P1 (bytes → frames ÷ decode floor), P2 (QueryData through the built binary ÷
-# a direct fetch; the plugin's own overhead), P3 (a NOC wall's upstream calls
-# ÷ the cache budget), P5 (peak RSS ÷ raw bytes for 200,000 log rows).
+# P1 (bytes → frames ÷ a floor: jsoniter reading every token once, the XML
+# tokenizer pass alone), P2 (QueryData through the built binary ÷ a direct
+# fetch; the plugin's own overhead), P3 (a NOC wall's upstream calls ÷ the
+# cache budget), P5 (peak RSS of a fresh process ÷ the answer's bytes, for
+# every answer shape; before → after from test/bench/p5-before.json).
 #
-#   ./scripts/bench.sh               everything, 5 runs each (about 10 minutes; P3 alone takes 5)
+#   ./scripts/bench.sh               everything, 5 runs each (about 17 minutes on 2 cores: P3 and P3-HA
+#                                    take 5 each, P5 about 40 s a round)
 #   BENCH_COUNT=7 ./scripts/bench.sh more runs
 #   BENCH_PPROF=/tmp/prof ./scripts/bench.sh   also write CPU and allocation profiles (slower)
 #
