@@ -3,6 +3,11 @@
 // command, the medians, the ratios against the goals, and the notes.
 //
 //	go run ./test/bench [-count 5] [-out BENCHMARKS.md] [-baseline test/bench/baseline.json] [-save results.json] [-pprof dir]
+//	go run ./test/bench -only P5 -plugin /tmp/before.bin -plugin-commit <hash> -count 3 -record "" -out /tmp/b.md -save test/bench/p5-before.json
+//
+// The second form measures another plugin binary (P5's "before", issue 12;
+// test/bench/notes.md says how it is built); -p5-before (default
+// test/bench/p5-before.json) is then shown beside every P5 row.
 //
 // scripts/bench.sh builds the plugin binary first and runs this. The test
 // binaries are compiled once, then run in rounds: every round runs each
