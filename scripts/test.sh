@@ -37,6 +37,8 @@ npm run build:harness
 
 step "backend: build dist/gpx_servicestats_linux_amd64 (mage build:linux)"
 go run github.com/magefile/mage -v build:linux
+step "package: dist/ holds what plugin.json names, the README's links are absolute, levitate against the grafanaDependency minimum"
+node scripts/package-check.mjs
 step "backend: go vet"
 go vet "${GO_PKGS[@]}"
 step "backend: Debian's redis-server for the high-availability tests (installed when missing)"
