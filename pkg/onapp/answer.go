@@ -1,15 +1,22 @@
 package onapp
 
 // Reading bandwidth answers. OnApp documents the XML answer only; the JSON
-// one follows OnApp's list conventions but varies (docs/upstream-apis.md §2),
-// so both formats are first turned into one generic tree (maps, lists,
-// strings, json.Number) and a single tolerant walker reads that:
+// one follows OnApp's list conventions but varies (docs/upstream-apis.md §2).
+// One reader per format (stream.go for JSON, xml.go for XML) hands its
+// tokens to the one mapping below, which holds every tolerated form once:
 //
 //	[{"stat": {"date": "…", "cached": 2.039, "non_cached": "0.226"}}]        legacy JSON
 //	{"stats": [{"stat": {…}}]}  {"stats": {"stat": [{…}]}}  [{…bare…}]         other roots
 //	{"stat": {"date": "…", "resources": [{"resource": {"977655738": {…}}}]}}    grouped
 //	{"stat": {"date": "…", "locations": {"location": {"532": {…}, "331": {…}}}}}
 //	<stats type="array"><stat><date>…</date><resources type="array"><resource><977655738>…
+//
+// XML reads as the JSON Rails would write for it: an element of text is a
+// string, nil="true" null, type="array" a list of {child name: child}, any
+// other element an object of its children. The mapping reads the tokens
+// once, into samples, and builds no tree; it recurses only as deep as the
+// forms above (values it does not read are skipped by the format's reader,
+// which keeps its own stack).
 
 import (
 	"bytes"
@@ -17,7 +24,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -63,170 +69,790 @@ func (a *answer) groupOf(s sample) string {
 	return a.groups[s.group-1]
 }
 
-// groupIndex returns the sample.group of a group id, adding it to the
-// table the first time.
-func (a *answer) groupIndex(id string) uint32 {
-	if i, ok := a.ids[id]; ok {
-		return i
-	}
-	return a.newGroup(id)
+// kind is the kind of the next value a format's reader holds.
+type kind uint8
+
+const (
+	kEnd kind = iota // no value: the input ended, or an error stopped the reader
+	kNull
+	kBool
+	kNumber
+	kText
+	kList
+	kObject
+)
+
+// tokens is what the mapping reads an answer through: the values of one
+// document, one after the other. Each read consumes exactly one value.
+type tokens interface {
+	peek() kind
+	// scalar reads any value and returns its text: a string's value, a
+	// number's token, "true", "false"; nil for null, lists and objects.
+	scalar() []byte
+	object(member func(key []byte)) // member reads the member's value
+	list(item func())               // item reads the element
+	skip()
+	// mark and rewind go back to a value already read, to read it again.
+	mark() any
+	rewind(any)
 }
 
-// newGroup adds a group id that is not in the table yet.
-func (a *answer) newGroup(id string) uint32 {
-	if a.ids == nil {
-		a.ids = map[string]uint32{}
-	}
-	a.groups = append(a.groups, id)
-	i := uint32(len(a.groups))
-	a.ids[id] = i
-	return i
+// mapping turns the tokens of one answer into samples.
+type mapping struct {
+	t    tokens
+	loc  *time.Location
+	a    answer
+	err  error // the first stat's error: the rest is skipped
+	n    int   // the stats begun
+	want int   // the samples to make room for after the first stat
+	date []byte
+	// The groups (sample.group) of the previous stat and of this one, in
+	// order: stats list the same groups in the same order, so an id is
+	// usually found at its place in the previous stat, without hashing.
+	prev, cur []uint32
 }
 
-// readJSON reads a JSON bandwidth answer: in one pass when it has a
-// documented form (stream.go), else through the generic tree.
-func readJSON(body []byte, loc *time.Location) (answer, error) {
-	if a, ok := readJSONFast(body, loc); ok {
-		return a, nil
-	}
-	return readJSONTree(body, loc)
+// saved is what a reading that is read again takes back.
+type saved struct {
+	samples, n int
+	dim        string
+	err        error
 }
 
-// readJSONTree reads a JSON bandwidth answer of any form the reader
-// tolerates, through the generic tree: one stat at a time when the answer
-// is a list of stats (readJSONStats), else the whole document's.
-func readJSONTree(body []byte, loc *time.Location) (answer, error) {
-	if a, err, ok := readJSONStats(body, loc); ok {
-		return a, err
-	}
-	doc, err := decodeJSON(body)
-	if err != nil {
+func (m *mapping) save() saved { return saved{len(m.a.samples), m.n, m.a.dim, m.err} }
+func (m *mapping) restore(s saved) {
+	m.a.samples, m.n, m.a.dim, m.err = m.a.samples[:s.samples], s.n, s.dim, s.err
+}
+
+// read reads the answer: structure errors (no list of stats) first, then
+// the first stat's.
+func (m *mapping) read() (answer, error) {
+	if err := m.stats(0); err != nil {
 		return answer{}, err
 	}
-	return readStats(doc, loc)
+	if m.err != nil {
+		return answer{}, m.err
+	}
+	return m.a, nil
 }
 
-// readXML reads an XML bandwidth answer, numeric element names included: in
-// one pass when it has the documented form (stream.go), else through the
-// generic tree.
-func readXML(body []byte, loc *time.Location) (answer, error) {
-	if a, ok := readXMLFast(body, loc); ok {
-		return a, nil
+// stats finds the list of stats in a value. A list, empty or not, and the
+// XML empty element (<stats/>) are answers; anything else (null, {},
+// {"stats": {}}, an object without stats) is an error naming what was
+// found, never an empty answer: an alert rule must see a broken upstream
+// as an error, not as "no data".
+func (m *mapping) stats(depth int) error {
+	switch k := m.t.peek(); k {
+	case kList:
+		m.t.list(m.entry)
+		return nil
+	case kObject:
+		return m.statsObject(depth)
+	case kText:
+		if text := m.t.scalar(); len(bytes.TrimSpace(text)) > 0 {
+			return fmt.Errorf("expected a list of stats, found %s", kindText(k, text))
+		}
+		return nil // <stats/>
+	default:
+		return fmt.Errorf("expected a list of stats, found %s", kindText(k, m.t.scalar()))
 	}
-	return readXMLTree(body, loc)
 }
 
-// readXMLTree reads an XML bandwidth answer of any form the reader
-// tolerates, through the generic tree: one stat at a time when the answer
-// is a list of stats (readXMLStats), else the whole document's.
-func readXMLTree(body []byte, loc *time.Location) (answer, error) {
-	if a, err, ok := readXMLStats(body, loc); ok {
-		return a, err
+// Roles of an object's members where stats are expected, by precedence:
+// a date makes the object one bare stat, else stats holds them (twice at
+// most: {"stats": {"stats": […]}}), else stat, else errors are OnApp's.
+const (
+	roleNone = iota
+	roleBare // a member of a bare stat
+	roleStats
+	roleStat
+	roleErrors
+)
+
+func roleOf(key []byte, depth int) int {
+	switch string(key) {
+	case "date", trafficCached, trafficNonCached, "resources", "resource", "locations", "location":
+		return roleBare
+	case "stats":
+		if depth < 2 {
+			return roleStats
+		}
+	case "stat":
+		return roleStat
+	case "errors", "error":
+		return roleErrors
 	}
-	root, err := parseXML(body)
-	if err != nil {
-		return answer{}, err
-	}
-	return readStats(root.tree(), loc)
+	return roleNone
 }
 
-// errWhole stops readJSONStats at an answer of another form.
-var errWhole = errors.New("not a list of stats")
-
-// readJSONStats reads [stat, …] or {"stats": [stat, …]} one stat at a
-// time, each decoded into the generic tree of that stat alone, into what
-// readStats reads from the tree of the whole document: the same samples and
-// the same error (the stats' first; the shared reader accepts exactly the
-// documents encoding/json accepts, up to the same depth). ok is false for
-// any other form, and for an answer that is not valid JSON, whose error
-// encoding/json words.
-func readJSONStats(body []byte, loc *time.Location) (a answer, err error, ok bool) {
-	r := jsonread.New(body)
-	var statErr error
-	n := 0
-	stat := func() {
-		raw := r.Skip()
-		if r.Err() != nil {
-			return
-		}
-		if n++; statErr != nil {
-			return
-		}
-		v, err := decodeJSON(raw)
-		if err == nil {
-			err = a.addStat(v, loc)
-		}
-		if err != nil {
-			statErr = fmt.Errorf("stat %d: %w", n, err)
-		}
-	}
-	a.samples = make([]sample, 0, len(body)/jsonBytesPerFigure)
-	switch r.Peek() {
-	case '[':
-		r.Array(stat)
-	case '{':
-		keys := 0
-		r.Object(func(key []byte) {
-			if keys++; keys > 1 || string(key) != "stats" || r.Peek() != '[' {
-				r.Stop(errWhole)
+// statsObject reads an object where stats are expected. Its members are
+// read in one pass as their role says; only when members of two roles
+// holding stats meet (never in OnApp's forms) is it read again, with the
+// role its keys decide.
+func (m *mapping) statsObject(depth int) error {
+	mark, start := m.t.mark(), m.save()
+	var keys keySet
+	var msgs [2][]string // of errors, of error
+	var st *stat
+	var inner error
+	read := func(only int) {
+		st = m.beginStat()
+		m.t.object(func(key []byte) {
+			role := roleOf(key, depth)
+			if only == 0 {
+				keys.add(key)
+				if role != roleNone && role != roleErrors {
+					if keys.role == roleNone {
+						keys.role = role
+					} else if keys.role != role {
+						keys.mixed = true
+					}
+				}
+			}
+			if only == 0 && keys.mixed || only != 0 && role != only {
+				m.t.skip()
 				return
 			}
-			r.Array(stat)
+			switch role {
+			case roleBare:
+				st.member(key)
+			case roleStats:
+				if err := m.stats(depth + 1); err != nil && inner == nil {
+					inner = fmt.Errorf("stats: %w", err)
+				}
+			case roleStat:
+				if m.t.peek() == kList {
+					m.t.list(m.entry)
+				} else {
+					m.entry()
+				}
+			case roleErrors:
+				i := 0
+				if string(key) == "error" {
+					i = 1
+				}
+				msgs[i] = m.messages(msgs[i], nil, 0)
+			default:
+				m.t.skip()
+			}
 		})
-		if keys != 1 {
-			return answer{}, nil, false
+	}
+	read(0)
+	chosen := roleNone
+	switch {
+	case keys.date:
+		chosen = roleBare
+	case keys.stats && depth < 2:
+		chosen = roleStats
+	case keys.stat:
+		chosen = roleStat
+	}
+	if keys.mixed && chosen != roleNone {
+		m.restore(start)
+		m.t.rewind(mark)
+		inner = nil
+		read(chosen)
+	}
+	switch chosen {
+	case roleBare:
+		m.n++
+		if err := m.endStat(st); err != nil && m.err == nil {
+			m.err = fmt.Errorf("stat %d: %w", m.n, err)
+		}
+		return nil
+	case roleStats:
+		return inner
+	case roleStat:
+		return nil
+	}
+	if all := append(msgs[0], msgs[1]...); len(all) > 0 {
+		return fmt.Errorf("OnApp answered errors instead of stats: %s", strings.Join(all[:min(len(all), maxMessages)], "; "))
+	}
+	if len(keys.least) == 0 {
+		return errors.New("expected a list of stats, found an empty object {}")
+	}
+	return fmt.Errorf("expected stats, found an object with the keys %s", keys.quote())
+}
+
+// keySet keeps what statsObject needs of an object's keys: the roles met,
+// and the six least keys for a message.
+type keySet struct {
+	date, stats, stat bool
+	role              int
+	mixed             bool
+	least             []string
+}
+
+func (k *keySet) add(key []byte) {
+	switch string(key) {
+	case "date":
+		k.date = true
+	case "stats":
+		k.stats = true
+	case "stat":
+		k.stat = true
+	}
+	i, found := slices.BinarySearch(k.least, string(key))
+	if !found && i < 6 {
+		k.least = slices.Insert(k.least, i, string(key))[:min(len(k.least)+1, 6)]
+	}
+}
+
+// quote writes the keys for a message, each one quoted and bounded.
+func (k *keySet) quote() string {
+	var out []string
+	for i, key := range k.least {
+		if i == 5 {
+			out = append(out, "…")
+			break
+		}
+		out = append(out, strconv.Quote(upstream.Quote(upstream.Shorten(key, 40))))
+	}
+	return strings.Join(out, ", ")
+}
+
+// entry reads one element of a list of stats: {"stat": {…}} or a bare stat.
+func (m *mapping) entry() {
+	if m.err != nil {
+		m.t.skip()
+		return
+	}
+	m.n++
+	n := m.n
+	if err := m.entryValue(); err != nil && m.err == nil {
+		m.err = fmt.Errorf("stat %d: %w", n, err)
+	}
+}
+
+// entryValue reads {"stat": {…}} (a last "stat" counts) as the stat inside,
+// and any other object as a stat.
+func (m *mapping) entryValue() error {
+	if k := m.t.peek(); k != kObject {
+		return fmt.Errorf("expected an object, found %s", kindText(k, m.t.scalar()))
+	}
+	mark, start := m.t.mark(), m.save()
+	st := m.beginStat()
+	first, wrapped, other := true, false, false
+	var err error
+	m.t.object(func(key []byte) {
+		isStat := string(key) == "stat"
+		switch {
+		case other:
+			m.t.skip()
+		case isStat && (first || wrapped):
+			m.restore(start)
+			wrapped, err = true, m.innerStat()
+		case wrapped:
+			other = true
+			m.t.skip()
+		default:
+			st.member(key)
+		}
+		first = false
+	})
+	if other { // {"stat": {…}, "date": …}: the object is the stat
+		m.restore(start)
+		m.t.rewind(mark)
+		st = m.beginStat()
+		m.t.object(func(key []byte) {
+			if string(key) == "stat" {
+				m.t.skip()
+			} else {
+				st.member(key)
+			}
+		})
+	} else if wrapped {
+		return err
+	}
+	return m.endStat(st)
+}
+
+// innerStat reads the stat of {"stat": {…}}.
+func (m *mapping) innerStat() error {
+	if k := m.t.peek(); k != kObject {
+		return fmt.Errorf("expected an object, found %s", kindText(k, m.t.scalar()))
+	}
+	st := m.beginStat()
+	m.t.object(st.member)
+	return m.endStat(st)
+}
+
+// stat is a stat being read: its figures and the first error of its
+// groups wait for its end, to be reported in the order of precedence (no
+// date, the date, cached, non_cached, then the groups).
+type stat struct {
+	m        *mapping
+	base     int // the index of the stat's first group sample
+	hasDate  bool
+	dateKind kind
+	own      [2]figure
+	groupErr error
+}
+
+// figure is a figure as read: present or not, with a value or not, or the
+// error of its text.
+type figure struct {
+	present, set bool
+	value        float64
+	err          error
+}
+
+func (m *mapping) beginStat() *stat {
+	if len(m.cur) > 0 {
+		m.prev, m.cur = m.cur, m.prev[:0]
+	}
+	return &stat{m: m, base: len(m.a.samples)}
+}
+
+// groupFields maps the containers of grouped stats to their dimension.
+var groupFields = map[string]string{"resources": "resource", "resource": "resource", "locations": "location", "location": "location"}
+
+// member reads one member of a stat; others are skipped.
+func (st *stat) member(key []byte) {
+	m := st.m
+	switch name := string(key); name {
+	case "date":
+		st.hasDate, st.dateKind = true, m.t.peek()
+		m.date = append(m.date[:0], m.t.scalar()...)
+	case trafficCached, trafficNonCached:
+		st.own[trafficIndex(key)] = m.figure()
+	case "resources", "resource", "locations", "location":
+		dim := groupFields[name]
+		if st.groupErr == nil && m.a.dim != "" && m.a.dim != dim {
+			st.groupErr = fmt.Errorf("stats grouped both by %s and by %s", m.a.dim, dim)
+		}
+		if st.groupErr != nil {
+			m.t.skip()
+			return
+		}
+		m.a.dim = dim
+		if err := m.groups(dim); err != nil {
+			st.groupErr = fmt.Errorf("%s: %w", name, err)
 		}
 	default:
-		return answer{}, nil, false
+		m.t.skip()
 	}
-	if !r.AtEnd() {
-		return answer{}, nil, false
-	}
-	if statErr != nil {
-		return answer{}, statErr, true
-	}
-	return a, nil, true
 }
 
-// readXMLStats reads <stats …><stat>…</stat><stat>…</stat>…</stats> one
-// stat at a time, each through the generic tree of that stat alone, into
-// what readStats reads from the tree of the whole document: the same
-// samples, and the same error (the document's own first, then the first
-// stat's). ok is false for any other form (another root, another element
-// among the stats, nil="true", a single stat not typed as a list, whose
-// tree reads differently), which the whole tree then reads.
-func readXMLStats(body []byte, loc *time.Location) (a answer, err error, ok bool) {
-	var statErr error
-	n := 0
-	a.samples = make([]sample, 0, len(body)/xmlBytesPerFigure)
-	p := &xmlParser{src: body, child: func(root, el *xmlElement) bool {
-		if root.name != "stats" || root.isNil || el.name != "stat" {
-			return false
+// endStat dates the stat's samples and puts its own figures first.
+func (m *mapping) endStat(st *stat) error {
+	if !st.hasDate {
+		return errors.New("no date")
+	}
+	at, err := parseDate(st.dateKind, m.date, m.loc)
+	if err != nil {
+		return err
+	}
+	var own []sample
+	for k, f := range st.own {
+		if f.err != nil {
+			return fmt.Errorf("%s: %w", trafficKinds[k], f.err)
 		}
-		n++
-		if statErr == nil {
-			if err := a.addStat(el.tree(), loc); err != nil {
-				statErr = fmt.Errorf("stat %d: %w", n, err)
+		if f.set {
+			own = append(own, sample{traffic: uint8(k), value: f.value})
+		}
+	}
+	if st.groupErr != nil {
+		return st.groupErr
+	}
+	if len(own) > 0 {
+		m.a.samples = slices.Insert(m.a.samples, st.base, own...)
+	}
+	stamp := at.UnixNano()
+	for i := st.base; i < len(m.a.samples); i++ {
+		m.a.samples[i].at = stamp
+	}
+	if m.want > len(m.a.samples) {
+		m.a.samples = slices.Grow(m.a.samples, m.want-len(m.a.samples))
+	}
+	m.want = 0
+	return nil
+}
+
+// groups reads a stat's groups: a list of entries, or one entry.
+func (m *mapping) groups(dim string) error {
+	var err error
+	switch k := m.t.peek(); k {
+	case kNull:
+		m.t.scalar()
+	case kList:
+		m.t.list(func() {
+			if err != nil {
+				m.t.skip()
+			} else {
+				err = m.group(dim, true)
+			}
+		})
+	case kObject:
+		err = m.group(dim, true)
+	default:
+		if text := m.t.scalar(); k != kText || len(bytes.TrimSpace(text)) > 0 {
+			err = fmt.Errorf("expected a list of groups, found %s", kindText(k, text))
+		}
+	}
+	return err
+}
+
+// group reads one group entry. Entries are keyed by id, wrapped or not
+// ({"resource": {"977655738": {…}}}, {"977655738": {…}, "389478438": {…}}),
+// or carry their id beside the figures ({"id": 977655738, "cached": …});
+// every one given is read.
+func (m *mapping) group(dim string, unwrap bool) error {
+	if k := m.t.peek(); k != kObject {
+		if text := m.t.scalar(); k != kText || len(bytes.TrimSpace(text)) > 0 {
+			return fmt.Errorf("expected a %s object, found %s", dim, kindText(k, text))
+		}
+		return nil
+	}
+	var figs [2]figure
+	var id []byte
+	var ids [3][]byte // the ids of the fields id, <dim>_id, cdn_reference
+	var err error
+	m.t.object(func(key []byte) {
+		if err != nil {
+			m.t.skip()
+			return
+		}
+		switch i := idField(key, dim); {
+		case string(key) == dim && unwrap && m.t.peek() == kObject:
+			err = m.group(dim, false)
+		case isDigits(key):
+			if k := m.t.peek(); k != kObject {
+				err = fmt.Errorf("%s %s: expected an object, found %s", dim, upstream.Quote(string(key)), kindText(k, m.t.scalar()))
+			} else if err = m.figures(m.groupIndex(key)); err != nil {
+				err = fmt.Errorf("%s %s: %w", dim, upstream.Quote(string(key)), err)
+			}
+		case trafficIndex(key) >= 0:
+			figs[trafficIndex(key)] = m.figure()
+		case i >= 0:
+			ids[i] = nil
+			if k := m.t.peek(); k == kText || k == kNumber {
+				ids[i] = bytes.TrimSpace(append([]byte(nil), m.t.scalar()...))
+			} else {
+				m.t.skip()
+			}
+		default:
+			m.t.skip()
+		}
+	})
+	if err != nil || !figs[0].present && !figs[1].present {
+		return err
+	}
+	for _, c := range ids {
+		if isDigits(c) {
+			id = c
+			break
+		}
+	}
+	if id == nil {
+		return fmt.Errorf("a %s entry has figures but no numeric id", dim)
+	}
+	return m.addFigures(m.groupIndex(id), figs)
+}
+
+// idField is the index in group's ids of a field carrying a group's id, or -1.
+func idField(key []byte, dim string) int {
+	switch {
+	case string(key) == "id":
+		return 0
+	case len(key) == len(dim)+3 && string(key[:len(dim)]) == dim && string(key[len(dim):]) == "_id":
+		return 1
+	case string(key) == "cdn_reference":
+		return 2
+	}
+	return -1
+}
+
+// figures reads a group's {"cached": …, "non_cached": …} (others ignored).
+func (m *mapping) figures(g uint32) error {
+	var figs [2]figure
+	m.t.object(func(key []byte) {
+		if k := trafficIndex(key); k >= 0 {
+			figs[k] = m.figure()
+		} else {
+			m.t.skip()
+		}
+	})
+	return m.addFigures(g, figs)
+}
+
+func (m *mapping) addFigures(g uint32, figs [2]figure) error {
+	for k, f := range figs {
+		if f.err != nil {
+			return fmt.Errorf("%s: %w", trafficKinds[k], f.err)
+		}
+	}
+	for k, f := range figs {
+		if f.set {
+			m.a.samples = append(m.a.samples, sample{group: g, traffic: uint8(k), value: f.value})
+		}
+	}
+	return nil
+}
+
+// groupIndex returns the sample.group of a group id, adding it to the
+// table the first time.
+func (m *mapping) groupIndex(raw []byte) uint32 {
+	a := &m.a
+	if n := len(m.cur); n < len(m.prev) && a.groups[m.prev[n]-1] == string(raw) {
+		m.cur = append(m.cur, m.prev[n])
+		return m.prev[n]
+	}
+	g, ok := a.ids[string(raw)]
+	if !ok {
+		if a.ids == nil {
+			a.ids = map[string]uint32{}
+		}
+		a.groups = append(a.groups, string(raw))
+		g = uint32(len(a.groups))
+		a.ids[string(raw)] = g
+	}
+	m.cur = append(m.cur, g)
+	return g
+}
+
+// figure reads a figure: a number or a numeric string; null and empty
+// strings are no figure; non-finite numbers are errors.
+func (m *mapping) figure() figure {
+	k := m.t.peek()
+	text := m.t.scalar()
+	switch k {
+	case kNull:
+		return figure{present: true}
+	case kText, kNumber:
+	default:
+		return figure{present: true, err: fmt.Errorf("expected a number, found %s", kindText(k, text))}
+	}
+	s := bytes.TrimSpace(text)
+	if len(s) == 0 && k == kText {
+		return figure{present: true}
+	}
+	f, ok := exactDecimal(s)
+	if !ok {
+		var err error
+		f, err = strconv.ParseFloat(string(s), 64)
+		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+			return figure{present: true, err: fmt.Errorf("%q is not a number", upstream.Quote(string(s)))}
+		}
+	}
+	return figure{present: true, set: true, value: f}
+}
+
+// pow10 are the powers of ten a float64 holds exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// exactDecimal reads a plain decimal ([+-]digits[.digits]) whose digits
+// make an integer of at most 2^53 and that has at most 22 decimals: the
+// integer and the power of ten are exact in a float64, so one division is
+// correctly rounded and gives what strconv.ParseFloat gives (it takes the
+// same path). Anything else is left to strconv.ParseFloat (ok false).
+func exactDecimal(s []byte) (float64, bool) {
+	i, neg := 0, false
+	if i < len(s) && (s[i] == '-' || s[i] == '+') {
+		neg = s[i] == '-'
+		i++
+	}
+	var n uint64
+	digits, decimals, dot := 0, 0, false
+	for ; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			if digits++; digits > 19 {
+				return 0, false
+			}
+			n = n*10 + uint64(c-'0')
+			if dot {
+				decimals++
+			}
+		case c == '.' && !dot:
+			dot = true
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 || n > 1<<53 || decimals >= len(pow10) {
+		return 0, false
+	}
+	f := float64(n) / pow10[decimals]
+	if neg {
+		f = -f
+	}
+	return f, true
+}
+
+// trafficIndex maps a figure's name to its index in trafficKinds.
+func trafficIndex(name []byte) int {
+	switch string(name) {
+	case trafficCached:
+		return 0
+	case trafficNonCached:
+		return 1
+	}
+	return -1
+}
+
+// Date forms: with an offset (as documented: 2014-11-25T18:25:00+02:00), or
+// without one, read in the OnApp time zone.
+var (
+	offsetLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05-0700", "2006-01-02 15:04:05 -0700", "2006-01-02 15:04:05-07:00", "2006-01-02 15:04:05 -07:00"}
+	localLayouts  = []string{"2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02"}
+)
+
+// parseDate reads a stat's date; epoch numbers are seconds, or milliseconds
+// when above 10^11.
+func parseDate(k kind, text []byte, loc *time.Location) (time.Time, error) {
+	switch k {
+	case kNumber:
+		n, err := strconv.ParseInt(string(text), 10, 64)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("date %s is not a time", upstream.Quote(string(text)))
+		}
+		at := time.Unix(n, 0)
+		if n > 1e11 {
+			at = time.UnixMilli(n)
+		}
+		return inFrame(at, string(text))
+	case kText:
+		s := string(bytes.TrimSpace(text))
+		for _, layout := range offsetLayouts {
+			if at, err := time.Parse(layout, s); err == nil {
+				return inFrame(at, s)
 			}
 		}
-		return true
-	}}
-	root, err := p.parse()
-	switch {
-	case errors.Is(err, errStopped):
-		return answer{}, nil, false
-	case err != nil:
-		return answer{}, err, true
-	case n == 0 || n == 1 && root.typ != "array":
-		return answer{}, nil, false
-	case statErr != nil:
-		return answer{}, statErr, true
+		for _, layout := range localLayouts {
+			if at, err := time.ParseInLocation(layout, s, loc); err == nil {
+				return inFrame(at, s)
+			}
+		}
+		return time.Time{}, fmt.Errorf("date %q is not a time OnApp writes (such as 2014-11-25T18:25:00+02:00)", upstream.Quote(s))
 	}
-	return a, nil, true
+	return time.Time{}, fmt.Errorf("date: expected a time, found %s", kindText(k, text))
 }
 
-// decodeJSON decodes one JSON value into the generic tree, keeping numbers
-// as written (json.Number) so that large ids stay exact.
+// inFrame returns at, or an error when a frame's time field cannot hold it
+// (before 1677 or after 2262): such a date is not a bandwidth sample's.
+func inFrame(at time.Time, raw string) (time.Time, error) {
+	if !models.InFrameRange(at) {
+		return time.Time{}, fmt.Errorf("date %q lies outside the years Grafana can show (%d to %d)",
+			upstream.Quote(raw), models.MinFrameTime.Year(), models.MaxFrameTime.Year())
+	}
+	return at, nil
+}
+
+// maxMessages bounds the messages passed on from one error body.
+const maxMessages = 10
+
+// messages reads OnApp's error messages from a value: {"errors": {"start":
+// ["is invalid"]}}, {"errors": ["Access denied"]}, {"error": "…"}, or in
+// XML <errors><error>…</error></errors>. Field errors are written as Rails
+// writes full messages ("start is invalid"), fields in the order of their
+// names; what lies deeper than three levels is not read.
+func (m *mapping) messages(out []string, field []byte, depth int) []string {
+	if len(out) >= maxMessages || depth > 3 {
+		m.t.skip()
+		return out
+	}
+	switch k := m.t.peek(); k {
+	case kText, kNumber:
+		s := strings.TrimSpace(string(m.t.scalar()))
+		if s == "" {
+			return out
+		}
+		if f := string(field); f != "" && f != "error" && f != "errors" && f != "base" {
+			s = f + " " + s
+		}
+		return append(out, upstream.Quote(s))
+	case kList:
+		m.t.list(func() { out = m.messages(out, field, depth+1) })
+	case kObject:
+		// Each field's messages, the least fields' kept, then in order.
+		type fieldMessages struct {
+			name string
+			msgs []string
+		}
+		var fields []fieldMessages
+		m.t.object(func(key []byte) {
+			if msgs := m.messages(nil, key, depth+1); len(msgs) > 0 {
+				fields = append(fields, fieldMessages{string(key), msgs})
+			}
+			if len(fields) > 2*maxMessages {
+				slices.SortStableFunc(fields, func(a, b fieldMessages) int { return strings.Compare(a.name, b.name) })
+				fields = fields[:maxMessages]
+			}
+		})
+		slices.SortStableFunc(fields, func(a, b fieldMessages) int { return strings.Compare(a.name, b.name) })
+		for _, f := range fields {
+			out = append(out, f.msgs...)
+		}
+		return out[:min(len(out), maxMessages)]
+	default:
+		m.t.skip()
+	}
+	return out
+}
+
+// errorBody reads the messages of an error body: {"errors": …, "error": …}
+// or a bare list of messages.
+func (m *mapping) errorBody() []string {
+	var msgs [2][]string // of errors, of error
+	switch m.t.peek() {
+	case kList:
+		msgs[0] = m.messages(nil, nil, 0)
+	case kObject:
+		m.t.object(func(key []byte) {
+			switch string(key) {
+			case "errors":
+				msgs[0] = m.messages(msgs[0], nil, 0)
+			case "error":
+				msgs[1] = m.messages(msgs[1], nil, 0)
+			default:
+				m.t.skip()
+			}
+		})
+	default:
+		m.t.skip()
+	}
+	all := append(msgs[0], msgs[1]...)
+	return all[:min(len(all), maxMessages)]
+}
+
+// kindText names a value for a message.
+func kindText(k kind, text []byte) string {
+	switch k {
+	case kText:
+		return fmt.Sprintf("the text %q", upstream.Quote(string(text)))
+	case kNumber:
+		return "the number " + upstream.Quote(string(text))
+	case kBool:
+		return string(text)
+	case kList:
+		return "a list"
+	case kObject:
+		return "an object"
+	}
+	return "null"
+}
+
+// kindOf names a value of the generic tree the listings are read into.
+func kindOf(v any) string {
+	switch t := v.(type) {
+	case string:
+		return kindText(kText, []byte(t))
+	case json.Number:
+		return kindText(kNumber, []byte(t))
+	case bool:
+		return strconv.FormatBool(t)
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
+	}
+	return "null"
+}
+
+// decodeJSON decodes one JSON value into the generic tree the listings
+// (catalog.go) are read from, keeping numbers as written (json.Number).
 func decodeJSON(body []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
@@ -240,211 +866,8 @@ func decodeJSON(body []byte) (any, error) {
 	return doc, nil
 }
 
-// readStats walks the generic tree of an answer.
-func readStats(doc any, loc *time.Location) (answer, error) {
-	entries, err := statEntries(doc, 0)
-	if err != nil {
-		return answer{}, err
-	}
-	var a answer
-	for i, e := range entries {
-		if err := a.addStat(e, loc); err != nil {
-			return answer{}, fmt.Errorf("stat %d: %w", i+1, err)
-		}
-	}
-	return a, nil
-}
-
-// statEntries finds the list of stats below the answer's root. A list, empty
-// or not, and the XML empty element (<stats/>) are answers; anything else
-// (null, {}, {"stats": {}}, an object without stats) is an error naming what
-// was found, never an empty answer: an alert rule must see a broken
-// upstream as an error, not as "no data".
-func statEntries(v any, depth int) ([]any, error) {
-	switch t := v.(type) {
-	case nil:
-		return nil, errors.New("expected a list of stats, found null")
-	case []any:
-		return t, nil
-	case string:
-		if strings.TrimSpace(t) == "" {
-			return nil, nil // <stats/>
-		}
-		return nil, fmt.Errorf("expected a list of stats, found the text %q", upstream.Quote(t))
-	case map[string]any:
-		if _, ok := t["date"]; ok {
-			return []any{t}, nil // one bare stat
-		}
-		if inner, ok := t["stats"]; ok && depth < 2 {
-			entries, err := statEntries(inner, depth+1)
-			if err != nil {
-				return nil, fmt.Errorf("stats: %w", err)
-			}
-			return entries, nil
-		}
-		if inner, ok := t["stat"]; ok { // {"stat": […]} or one {"stat": {…}}
-			if list, ok := inner.([]any); ok {
-				return list, nil
-			}
-			return []any{inner}, nil
-		}
-		if msgs := errorMessages(t); len(msgs) > 0 {
-			return nil, fmt.Errorf("OnApp answered errors instead of stats: %s", strings.Join(msgs, "; "))
-		}
-		if len(t) == 0 {
-			return nil, errors.New("expected a list of stats, found an empty object {}")
-		}
-		return nil, fmt.Errorf("expected stats, found an object with the keys %s", quoteKeys(sortedKeys(t, 5)))
-	}
-	return nil, fmt.Errorf("expected a list of stats, found %s", kindOf(v))
-}
-
-// groupFields maps the containers of grouped stats to their dimension.
-var groupFields = []struct{ field, dim string }{
-	{"resources", "resource"}, {"resource", "resource"},
-	{"locations", "location"}, {"location", "location"},
-}
-
-// addStat reads one stat: its date and either its two figures or its groups.
-func (a *answer) addStat(entry any, loc *time.Location) error {
-	if w, ok := entry.(map[string]any); ok && len(w) == 1 {
-		if inner, ok := w["stat"]; ok {
-			entry = inner
-		}
-	}
-	m, ok := entry.(map[string]any)
-	if !ok {
-		return fmt.Errorf("expected an object, found %s", kindOf(entry))
-	}
-	rawDate, ok := m["date"]
-	if !ok {
-		return errors.New("no date")
-	}
-	at, err := parseDate(rawDate, loc)
-	if err != nil {
-		return err
-	}
-	if err := a.addFigures(m, at, ""); err != nil {
-		return err
-	}
-	for _, g := range groupFields {
-		v, ok := m[g.field]
-		if !ok {
-			continue
-		}
-		if a.dim != "" && a.dim != g.dim {
-			return fmt.Errorf("stats grouped both by %s and by %s", a.dim, g.dim)
-		}
-		a.dim = g.dim
-		if err := a.addGroups(v, g.dim, at); err != nil {
-			return fmt.Errorf("%s: %w", g.field, err)
-		}
-	}
-	return nil
-}
-
-// addFigures adds the cached and non_cached figures of m, those present.
-func (a *answer) addFigures(m map[string]any, at time.Time, group string) error {
-	for k, traffic := range trafficKinds {
-		raw, ok := m[traffic]
-		if !ok {
-			continue
-		}
-		v, ok, err := number(raw)
-		if err != nil {
-			return fmt.Errorf("%s: %w", traffic, err)
-		}
-		if ok {
-			s := sample{at: at.UnixNano(), traffic: uint8(k), value: v}
-			if group != "" {
-				s.group = a.groupIndex(group)
-			}
-			a.samples = append(a.samples, s)
-		}
-	}
-	return nil
-}
-
-// addGroups reads a stat's groups: a list of entries, or one entry.
-func (a *answer) addGroups(v any, dim string, at time.Time) error {
-	switch t := v.(type) {
-	case nil:
-		return nil
-	case string:
-		if strings.TrimSpace(t) == "" {
-			return nil
-		}
-	case []any:
-		for _, item := range t {
-			if err := a.addGroup(item, dim, at); err != nil {
-				return err
-			}
-		}
-		return nil
-	case map[string]any:
-		return a.addGroup(t, dim, at)
-	}
-	return fmt.Errorf("expected a list of groups, found %s", kindOf(v))
-}
-
-// addGroup reads one group entry. Entries are keyed by id, wrapped or not
-// ({"resource": {"977655738": {…}}}, {"977655738": {…}, "389478438": {…}}),
-// or carry their id beside the figures ({"id": 977655738, "cached": …}).
-func (a *answer) addGroup(item any, dim string, at time.Time) error {
-	m, ok := unwrap(item, dim).(map[string]any)
-	if !ok {
-		if s, isText := item.(string); isText && strings.TrimSpace(s) == "" {
-			return nil
-		}
-		return fmt.Errorf("expected a %s object, found %s", dim, kindOf(item))
-	}
-	if hasFigures(m) {
-		id, err := groupID(m, dim)
-		if err != nil {
-			return err
-		}
-		return a.addFigures(m, at, id)
-	}
-	for _, key := range sortedKeys(m, len(m)) {
-		if !isDigits(key) {
-			continue // a field OnApp may add; only ids name groups
-		}
-		inner, ok := m[key].(map[string]any)
-		if !ok {
-			return fmt.Errorf("%s %s: expected an object, found %s", dim, upstream.Quote(key), kindOf(m[key]))
-		}
-		if err := a.addFigures(inner, at, key); err != nil {
-			return fmt.Errorf("%s %s: %w", dim, upstream.Quote(key), err)
-		}
-	}
-	return nil
-}
-
-// groupID reads the id of a group entry that carries it as a field.
-func groupID(m map[string]any, dim string) (string, error) {
-	for _, field := range []string{"id", dim + "_id", "cdn_reference"} {
-		switch v := m[field].(type) {
-		case json.Number:
-			if isDigits(v.String()) {
-				return v.String(), nil
-			}
-		case string:
-			if s := strings.TrimSpace(v); isDigits(s) {
-				return s, nil
-			}
-		}
-	}
-	return "", fmt.Errorf("a %s entry has figures but no numeric id", dim)
-}
-
-func hasFigures(m map[string]any) bool {
-	_, c := m[trafficCached]
-	_, n := m[trafficNonCached]
-	return c || n
-}
-
 // unwrap returns the object inside {"<name>": {…}}, OnApp's way of wrapping
-// list items, or v itself.
+// list items, or v itself (for the listings' generic tree).
 func unwrap(v any, name string) any {
 	if m, ok := v.(map[string]any); ok && len(m) == 1 {
 		if inner, ok := m[name].(map[string]any); ok {
@@ -454,165 +877,8 @@ func unwrap(v any, name string) any {
 	return v
 }
 
-// number reads a figure: a JSON number or a numeric string. ok is false for
-// null and empty strings (no figure); non-finite numbers are errors.
-func number(v any) (f float64, ok bool, err error) {
-	var s string
-	switch t := v.(type) {
-	case nil:
-		return 0, false, nil
-	case json.Number:
-		s = t.String()
-	case string:
-		s = strings.TrimSpace(t)
-		if s == "" {
-			return 0, false, nil
-		}
-	default:
-		return 0, false, fmt.Errorf("expected a number, found %s", kindOf(v))
-	}
-	f, err = strconv.ParseFloat(s, 64)
-	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-		return 0, false, fmt.Errorf("%q is not a number", upstream.Quote(s))
-	}
-	return f, true, nil
-}
-
-// Date forms: with an offset (as documented: 2014-11-25T18:25:00+02:00), or
-// without one, read in the OnApp time zone.
-var (
-	offsetLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05-0700", "2006-01-02 15:04:05 -0700", "2006-01-02 15:04:05-07:00", "2006-01-02 15:04:05 -07:00"}
-	localLayouts  = []string{"2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02"}
-)
-
-// parseDate reads a stat's date; epoch numbers are seconds, or milliseconds
-// when above 10^11.
-func parseDate(v any, loc *time.Location) (time.Time, error) {
-	switch t := v.(type) {
-	case json.Number:
-		n, err := t.Int64()
-		if err != nil {
-			return time.Time{}, fmt.Errorf("date %s is not a time", upstream.Quote(t.String()))
-		}
-		at := time.Unix(n, 0)
-		if n > 1e11 {
-			at = time.UnixMilli(n)
-		}
-		return inFrame(at, t.String())
-	case string:
-		s := strings.TrimSpace(t)
-		for _, layout := range offsetLayouts {
-			if at, err := time.Parse(layout, s); err == nil {
-				return inFrame(at, s)
-			}
-		}
-		for _, layout := range localLayouts {
-			if at, err := time.ParseInLocation(layout, s, loc); err == nil {
-				return inFrame(at, s)
-			}
-		}
-		return time.Time{}, fmt.Errorf("date %q is not a time OnApp writes (such as 2014-11-25T18:25:00+02:00)", upstream.Quote(s))
-	}
-	return time.Time{}, fmt.Errorf("date: expected a time, found %s", kindOf(v))
-}
-
-// inFrame returns at, or an error when a frame's time field cannot hold it
-// (before 1677 or after 2262): such a date is not a bandwidth sample's.
-func inFrame(at time.Time, raw string) (time.Time, error) {
-	if !models.InFrameRange(at) {
-		return time.Time{}, fmt.Errorf("date %q lies outside the years Grafana can show (%d to %d)",
-			upstream.Quote(raw), models.MinFrameTime.Year(), models.MaxFrameTime.Year())
-	}
-	return at, nil
-}
-
-// quoteKeys writes an object's keys for a message, each one quoted and
-// bounded (sortedKeys' "…" as is).
-func quoteKeys(keys []string) string {
-	out := make([]string, len(keys))
-	for i, k := range keys {
-		out[i] = "…"
-		if i < len(keys)-1 || k != "…" {
-			out[i] = strconv.Quote(upstream.Quote(upstream.Shorten(k, 40)))
-		}
-	}
-	return strings.Join(out, ", ")
-}
-
-// errorMessages reads OnApp's error bodies from the generic tree:
-// {"errors": {"start": ["is invalid"]}}, {"errors": ["Access denied"]},
-// {"error": "…"}, or in XML <errors><error>…</error></errors>. Field errors
-// are written as Rails writes full messages: "start is invalid".
-func errorMessages(doc any) []string {
-	m, ok := doc.(map[string]any)
-	if !ok {
-		return nil
-	}
-	var out []string
-	for _, key := range []string{"errors", "error"} {
-		out = appendMessages(out, "", m[key], 0)
-	}
-	return out
-}
-
-// maxMessages bounds the messages passed on from one error body.
-const maxMessages = 10
-
-func appendMessages(out []string, field string, v any, depth int) []string {
-	if len(out) >= maxMessages || depth > 3 {
-		return out
-	}
-	switch t := v.(type) {
-	case string, json.Number:
-		s := strings.TrimSpace(fmt.Sprint(t))
-		if s == "" {
-			return out
-		}
-		if field != "" && field != "error" && field != "errors" && field != "base" {
-			s = field + " " + s
-		}
-		return append(out, upstream.Quote(s))
-	case []any:
-		for _, item := range t {
-			out = appendMessages(out, field, item, depth+1)
-		}
-	case map[string]any:
-		for _, k := range sortedKeys(t, len(t)) {
-			out = appendMessages(out, k, t[k], depth+1)
-		}
-	}
-	return out
-}
-
-// sortedKeys returns up to n keys of m in order.
-func sortedKeys(m map[string]any, n int) []string {
-	keys := slices.Sorted(maps.Keys(m))
-	if len(keys) > n {
-		keys = append(keys[:n], "…")
-	}
-	return keys
-}
-
-func kindOf(v any) string {
-	switch t := v.(type) {
-	case nil:
-		return "null"
-	case string:
-		return fmt.Sprintf("the text %q", upstream.Quote(t))
-	case json.Number:
-		return "the number " + upstream.Quote(t.String())
-	case bool:
-		return strconv.FormatBool(t)
-	case []any:
-		return "a list"
-	case map[string]any:
-		return "an object"
-	}
-	return fmt.Sprintf("%T", v)
-}
-
-func isDigits(s string) bool {
-	if s == "" {
+func isDigits[T string | []byte](s T) bool {
+	if len(s) == 0 {
 		return false
 	}
 	for i := 0; i < len(s); i++ {

@@ -12,7 +12,6 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
-	"github.com/opsdeck/servicestats/pkg/internal/jsonread"
 	"github.com/opsdeck/servicestats/pkg/models"
 )
 
@@ -275,7 +274,8 @@ func checkMessage(t *testing.T, err error) {
 }
 
 // FuzzReadXML is seeded with the two XML answers of the OnApp
-// documentation, verbatim, and the testdata answers.
+// documentation, verbatim, and the testdata answers: the reader reads each
+// input as the tree decode of the same bytes does (checkXMLTree).
 func FuzzReadXML(f *testing.F) {
 	for _, name := range []string{"doc_grouped_resource", "doc_ungrouped", "reports_xml"} {
 		b, err := os.ReadFile(filepath.Join("testdata", name+".upstream.xml"))
@@ -291,7 +291,7 @@ func FuzzReadXML(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, doc []byte) {
-		checkXMLStats(t, doc)
+		checkXMLTree(t, doc)
 		a, err := readXML(doc, time.UTC)
 		if err != nil {
 			checkMessage(t, err)
@@ -302,7 +302,9 @@ func FuzzReadXML(f *testing.F) {
 	})
 }
 
-// FuzzReadJSON is seeded with the JSON answers of testdata.
+// FuzzReadJSON is seeded with the JSON answers of testdata: the reader
+// reads each input as encoding/json's tree of the same bytes does
+// (checkJSONTree).
 func FuzzReadJSON(f *testing.F) {
 	matches, err := filepath.Glob(filepath.Join("testdata", "*.upstream.json"))
 	if err != nil || len(matches) == 0 {
@@ -321,7 +323,7 @@ func FuzzReadJSON(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, doc []byte) {
-		checkJSONStats(t, doc)
+		checkJSONTree(t, doc)
 		a, err := readJSON(doc, time.UTC)
 		if err != nil {
 			checkMessage(t, err)
@@ -459,116 +461,5 @@ func TestReadNestedTooDeep(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%.20s…: %v, want %q", doc, err, want)
 		}
-	}
-}
-
-// checkXMLStats fails unless reading the stats one at a time gives what the
-// tree of the whole document gives: the same samples or the same error.
-func checkXMLStats(t *testing.T, doc []byte) {
-	t.Helper()
-	a, err, ok := readXMLStats(doc, time.UTC)
-	if !ok {
-		return
-	}
-	var want answer
-	root, werr := parseXML(doc)
-	if werr == nil {
-		want, werr = readStats(root.tree(), time.UTC)
-	}
-	if (err == nil) != (werr == nil) || err != nil && err.Error() != werr.Error() {
-		t.Fatalf("%.200q: one stat at a time: %v; whole tree: %v", doc, err, werr)
-	}
-	if a.dim != want.dim || !slices.Equal(a.samples, want.samples) || !slices.Equal(a.groups, want.groups) {
-		t.Fatalf("%.200q: one stat at a time read %+v, the whole tree %+v", doc, a, want)
-	}
-}
-
-// TestReadXMLStatsIsTheWholeTree: the answers of testdata and odd lists of
-// stats read one stat at a time into what the whole tree reads.
-func TestReadXMLStatsIsTheWholeTree(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "*.xml"))
-	took := 0
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		checkXMLStats(t, b)
-		if _, _, ok := readXMLStats(b, time.UTC); ok {
-			took++
-		}
-	}
-	if took == 0 {
-		t.Error("no testdata answer read one stat at a time")
-	}
-	for _, doc := range []string{
-		`<stats type="array"><stat><date>2014-11-26T00:00:00Z</date><cached>1</cached></stat><stat><date>yesterday</date></stat><stat><cached>1</cached></stat></stats>`,
-		`<stats><stat><date>2014-11-26T00:00:00Z</date><cached>1</cached></stat><stat><stat><date>2014-11-27T00:00:00Z</date></stat></stat></stats>`,
-		`<stats type="array"><stat><stat><date>2014-11-27T00:00:00Z</date><cached>2</cached></stat></stat></stats>`,
-		`<stats type="array"><stat/><stat nil="true"/></stats>`,
-		`<stats type="array"><stat><date>2014-11-26T00:00:00Z</date><resources type="array"><resource><1><cached>1</cached></1></resource></resources><locations><location><2><cached>1</cached></2></location></locations></stat></stats>`,
-		`<stats type="array"><stat><date>2014-11-26T00:00:00Z</date><cached>1</cached></stat></stats><stats/>`,
-		`<stats type="array"><stat><date>2014-11-26T00:00:00Z</date><cached>NaN</cached></stat><stat><date>x`,
-	} {
-		checkXMLStats(t, []byte(doc))
-	}
-	if _, err, ok := readXMLStats([]byte(`<stats type="array"><stat><date>2014-11-26T00:00:00Z</date></stat><stat><date>yesterday</date></stat></stats>`), time.UTC); !ok || err == nil || !strings.Contains(err.Error(), `stat 2: date "yesterday" is not a time`) {
-		t.Errorf("error %v (ok %v)", err, ok)
-	}
-}
-
-// checkJSONStats fails unless reading the stats one at a time gives what
-// the tree of the whole document gives: the same samples or the same error.
-func checkJSONStats(t *testing.T, doc []byte) {
-	t.Helper()
-	a, err, ok := readJSONStats(doc, time.UTC)
-	if !ok {
-		return
-	}
-	var want answer
-	tree, werr := decodeJSON(doc)
-	if werr == nil {
-		want, werr = readStats(tree, time.UTC)
-	}
-	if (err == nil) != (werr == nil) || err != nil && err.Error() != werr.Error() {
-		t.Fatalf("%.200q: one stat at a time: %v; whole tree: %v", doc, err, werr)
-	}
-	if a.dim != want.dim || !slices.Equal(a.samples, want.samples) || !slices.Equal(a.groups, want.groups) {
-		t.Fatalf("%.200q: one stat at a time read %+v, the whole tree %+v", doc, a, want)
-	}
-}
-
-// TestReadJSONStatsIsTheWholeTree: the JSON answers of testdata and odd
-// lists of stats read one stat at a time into what the whole tree reads.
-func TestReadJSONStatsIsTheWholeTree(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
-	took := 0
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		checkJSONStats(t, b)
-		if _, _, ok := readJSONStats(b, time.UTC); ok {
-			took++
-		}
-	}
-	if took == 0 {
-		t.Error("no testdata answer read one stat at a time")
-	}
-	for _, doc := range []string{
-		`[{"stat":{"date":"2014-11-26T00:00:00Z","cached":1,"note":1}},{"stat":{"date":"yesterday"}},{"cached":1}]`,
-		`{"stats":[{"date":"2014-11-26T00:00:00Z","cached":"1","x":[]},{"stat":{"stat":{"date":"2014-11-27T00:00:00Z"}}}]}`,
-		`[{"stat":{"date":"2014-11-26T00:00:00Z","resources":[{"resource":{"1":{"cached":1}}}],"locations":[{"location":{"2":{"cached":1}}}]}}]`,
-		`[]`, `{"stats":[]}`, `[null]`, `[1]`, `[{"stat":{"date":"2014-11-26T00:00:00Z","cached":1e400}}]`,
-		`[{"stat":{"date":"2014-11-26T00:00:00Z","cached":1}}] x`, `[{"stat":{"date":"2014-11-26T00:00:00Z","cached":1},]`,
-		`[` + strings.Repeat("[", jsonread.MaxDepth-1) + strings.Repeat("]", jsonread.MaxDepth-1) + `]`,
-		`{"stats":[` + strings.Repeat("[", jsonread.MaxDepth-1) + strings.Repeat("]", jsonread.MaxDepth-1) + `]}`,
-		"[{\"stat\":{\"date\":\"2014-11-26T00:00:00Z\",\"cached\":\"\xff\"}}]",
-	} {
-		checkJSONStats(t, []byte(doc))
-	}
-	if _, err, ok := readJSONStats([]byte(`[{"date":"2014-11-26T00:00:00Z","n":1},{"date":"yesterday"}]`), time.UTC); !ok || err == nil || !strings.Contains(err.Error(), `stat 2: date "yesterday" is not a time`) {
-		t.Errorf("error %v (ok %v)", err, ok)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/opsdeck/servicestats/pkg/internal/jsonread"
+	"github.com/opsdeck/servicestats/pkg/internal/xmlread"
 	"github.com/opsdeck/servicestats/pkg/models"
 	"github.com/opsdeck/servicestats/pkg/upstream"
 )
@@ -64,27 +66,25 @@ func responseMessages(body []byte) []string {
 	if len(body) == 0 {
 		return nil
 	}
-	var doc any
 	switch body[0] {
 	case '{', '[':
-		v, err := decodeJSON(body)
-		if err != nil {
-			return nil
-		}
-		doc = v
-		if list, ok := v.([]any); ok { // a bare array of messages
-			doc = map[string]any{"errors": list}
+		t := &jsonTokens{r: jsonread.New(body)}
+		if msgs := (&mapping{t: t}).errorBody(); t.r.AtEnd() {
+			return msgs
 		}
 	case '<':
-		root, err := parseXML(body)
-		if err != nil {
+		t := newXMLTokens(body)
+		if !t.root() {
 			return nil
 		}
-		doc = root.tree()
-	default:
-		return nil
+		msgs := (&mapping{t: t}).errorBody()
+		for t.r.Next().Kind != xmlread.EOF {
+		}
+		if t.r.Err() == nil {
+			return msgs
+		}
 	}
-	return errorMessages(doc)
+	return nil
 }
 
 func quoted(msgs []string) string {
