@@ -4,13 +4,16 @@
 
 ARG GRAFANA_VERSION=12.3.0
 
-FROM node:20-bookworm AS frontend
+# Node as in .nvmrc and package.json engines (@grafana/plugin-ui asks for 24).
+FROM node:24-bookworm AS frontend
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY .config ./.config
-COPY tsconfig.json jest.config.js jest-setup.js eslint.config.mjs .prettierrc.js ./
+COPY tsconfig.json jest.config.js jest-setup.js eslint.config.mjs .prettierrc.js webpack.config.ts ./
 COPY src ./src
+# The dashboards the build ships as plugin.json includes (dist/dashboards/).
+COPY provisioning/dashboards ./provisioning/dashboards
 COPY README.md CHANGELOG.md LICENSE ./
 RUN npm run build
 

@@ -44,7 +44,15 @@ func main() {
 	latency := flag.Duration("latency", 0, "latency added to every API call, e.g. 30ms")
 	rowsPerDay := flag.Int("pulse-rows-per-day", sandbox.DefaultPulseRowsPerDay, "density of the Pulse log population")
 	ovhRPM := flag.Int("ovh-requests-per-minute", 0, "OVH calls allowed per consumer key per minute (0: no limit)")
+	healthcheck := flag.Bool("healthcheck", false, "probe the sandbox serving on the listen address (GET "+sandbox.ControlPrefix+"/faults) and exit 0 if it answers 200, else 1: the container's health check (its image has no shell)")
 	flag.Parse()
+
+	if *healthcheck {
+		if err := probe(addr); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 
 	if err := run(addr, sandbox.Config{
 		Latency:              *latency,
@@ -85,6 +93,27 @@ func run(addr string, cfg sandbox.Config) error {
 	}
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		return err
+	}
+	return nil
+}
+
+// probe asks the sandbox listening on addr for its fault list.
+func probe(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1" // listening on every interface; loopback is one of them
+	}
+	client := &http.Client{Timeout: 3 * time.Second}
+	resp, err := client.Get("http://" + net.JoinHostPort(host, port) + sandbox.ControlPrefix + "/faults")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("health check: %s", resp.Status)
 	}
 	return nil
 }
