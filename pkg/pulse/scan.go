@@ -42,7 +42,7 @@ func newScanner(b []byte, intern bool) *scanner {
 func (s *scanner) scalar() string {
 	switch s.Kind() {
 	case jsonread.StringKind:
-		return strings.TrimSpace(s.String())
+		return strings.TrimSpace(s.Str())
 	case jsonread.NumberKind:
 		tok, _ := s.Number()
 		return s.Text(tok)
@@ -121,13 +121,17 @@ func (s *scanner) stamp() stamp {
 	switch s.Kind() {
 	case jsonread.StringKind:
 		raw, plain := s.RawString()
-		if plain {
-			if t, ok := parseISO(raw); ok {
-				return framed(t, raw, true)
+		text := raw
+		if !plain && bytes.IndexByte(raw, '\\') >= 0 { // rare: not kept, each row has its own
+			if v, err := jsonread.Unquote(raw); err == nil {
+				text = []byte(v)
 			}
-			if t, ok := parseEpoch(bytes.TrimSpace(raw)); ok {
-				return framed(t, raw, true)
-			}
+		}
+		if t, ok := parseISO(text); ok {
+			return framed(t, raw, true)
+		}
+		if t, ok := parseEpoch(bytes.TrimSpace(text)); ok {
+			return framed(t, raw, true)
 		}
 		return stamp{raw: jsonread.Excerpt(raw, true)}
 	case jsonread.NumberKind:

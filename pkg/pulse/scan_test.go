@@ -2,14 +2,17 @@ package pulse
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/opsdeck/servicestats/pkg/internal/jsonread"
 	"github.com/opsdeck/servicestats/pkg/models"
@@ -205,4 +208,210 @@ func TestOverfullPagesCountedNotKept(t *testing.T) {
 	if err != nil || n != models.MaxUsageLimit+6 || len(rows) != models.MaxUsageLimit {
 		t.Errorf("aggregates: %d rows counted, %d kept, %v", n, len(rows), err)
 	}
+}
+
+// The rows of a page as encoding/json decodes them, a field per key of the
+// mapping (encoding/json matches keys in any case, the last of a repeated
+// one winning, as the mapping does), each value a tree or raw bytes.
+type (
+	treeRow struct {
+		Entreprise, Enterprise, Device               json.RawMessage
+		Route, Method, Timestamp                     any
+		ExecutionTime, ResponseSize, ComplexityScore any
+		TotalRequests, AverageComplexity             any
+	}
+	treeEntity struct {
+		ID   any `json:"id"`
+		OID  any `json:"_id"`
+		Name any `json:"name"`
+	}
+)
+
+// decodeTree decodes b with encoding/json, numbers kept as their text.
+func decodeTree(b []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	return d.Decode(v)
+}
+
+// What the mapping makes of each value, worked out from the tree: the
+// specification of decode.go, read from encoding/json's values rather
+// than from the scanner's tokens.
+func treeScalar(v any) string {
+	switch v := v.(type) {
+	case string:
+		return strings.TrimSpace(v)
+	case json.Number:
+		return string(v)
+	}
+	return ""
+}
+
+func treeNumber(v any) number {
+	var text string
+	switch v := v.(type) {
+	case string:
+		text = strings.TrimSpace(v)
+	case json.Number:
+		text = string(v)
+	default:
+		return number{}
+	}
+	f, err := strconv.ParseFloat(text, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return number{}
+	}
+	return number{f, true}
+}
+
+func treeEntityOf(raw json.RawMessage) entity {
+	if len(raw) > 0 && raw[0] == '{' {
+		var te treeEntity
+		if err := decodeTree(raw, &te); err != nil {
+			panic(err)
+		}
+		return entity{ID: cmp.Or(treeScalar(te.ID), treeScalar(te.OID)), Name: treeScalar(te.Name)}
+	}
+	var v any
+	if len(raw) > 0 && decodeTree(raw, &v) != nil {
+		panic(raw)
+	}
+	return entity{ID: treeScalar(v)}
+}
+
+func treeDevices(raw json.RawMessage) deviceList {
+	var list []json.RawMessage
+	if len(raw) == 0 || raw[0] != '[' {
+		list = []json.RawMessage{raw}
+	} else if err := decodeTree(raw, &list); err != nil {
+		panic(err)
+	}
+	var d deviceList
+	for _, e := range list {
+		if e := treeEntityOf(e); e != (entity{}) {
+			d = append(d, e)
+		}
+	}
+	return d
+}
+
+func treeStamp(v any) stamp {
+	var t time.Time
+	ok := false
+	switch v := v.(type) {
+	case string:
+		if t, ok = parseISO([]byte(v)); !ok {
+			t, ok = parseEpoch(bytes.TrimSpace([]byte(v)))
+		}
+	case json.Number:
+		t, ok = parseEpoch([]byte(v))
+	}
+	if !ok || !models.InFrameRange(t) {
+		return stamp{}
+	}
+	return stamp{t: t, ok: true}
+}
+
+// sameText compares a string the scanner read (its invalid UTF-8 still
+// there, for the frame to replace) with encoding/json's.
+func sameText(scanned, decoded string) bool { return upstream.ValidUTF8(scanned) == decoded }
+
+func sameEntity(a, b entity) bool { return sameText(a.ID, b.ID) && sameText(a.Name, b.Name) }
+
+func sameDevices(a, b deviceList) bool {
+	return len(a) == len(b) && !slices.ContainsFunc(a, func(e entity) bool { return !sameEntity(e, b[slices.Index(a, e)]) })
+}
+
+// FuzzRowsAgainstEncodingJSON: the log and aggregate rows the scanner maps
+// from a page are the ones worked out from encoding/json's decoding of
+// the same bytes (treeRow), for every page encoding/json reads; a page it
+// refuses (invalid, nested past the limit) the scanner refuses too, but
+// for the escapes it reads loosely.
+func FuzzRowsAgainstEncodingJSON(f *testing.F) {
+	for _, seed := range []string{
+		`[{"entreprise":{"id":"e1","name":"One"},"device":[{"id":"d1"},"d2",null,{}],"route":" /a ","method":"get","timestamp":"2026-11-23T08:00:00.000Z","executionTime":"12","responseSize":-0,"complexityScore":1e400}]`,
+		`[{"ENTERPRISE":{"_id":7},"Entreprise":{},"device":{"Name":"n"},"timestamp":1795421400,"totalRequests":"NaN","averageComplexity":2.5}]`,
+		`[{"r\u006fute":"/\u00e9","route":"/b","timestamp":"2026-11-23\u005408:00:00Z"},null,1,"x",[]]`,
+		`[{"timestamp":"2026-11-23 08:00:00\u00a0","executionTime":" 1.5e2 ","route":123.450}]`,
+		"[{\"route\":\"\xff\xfe\",\"entreprise\":{\"id\":\"\xc3\x28\",\"name\":\"\xed\xa0\x80\"},\"timestamp\":\"\xff2026-11-23\"}]",
+		"[{\"\xffroute\":\"x\",\"device\":[\"\xe2\x82\"]}]",
+		`{"data":[]}`, `null`, `[]`, `[] []`,
+		"[" + nested(jsonread.MaxDepth-1, true) + "]", nested(jsonread.MaxDepth+1, true),
+		`[{"device":` + nested(jsonread.MaxDepth-2, true) + `}]`, `[{"device":` + nested(jsonread.MaxDepth-1, true) + `}]`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var logs []wireLog
+		var aggRows []wireAggregate
+		s := newScanner(b, true)
+		err := s.rows(func() {
+			w := s.logRow()
+			w.Device = slices.Clone(w.Device) // the scanner's list is reused
+			logs = append(logs, w)
+		})
+		var tree []json.RawMessage
+		terr := json.Unmarshal(b, &tree)
+		if terr == nil && tree == nil { // null: no page of rows, an error
+			if err == nil {
+				t.Fatalf("%.100q: read as a page", b)
+			}
+			return
+		}
+		if terr != nil {
+			if err == nil && json.Valid(b) || err == nil && !bytes.Contains(b, []byte{'\\'}) {
+				t.Fatalf("%.100q: encoding/json: %v; the scanner reads %d rows", b, terr, len(logs))
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("%.100q: encoding/json reads %d rows; the scanner: %v", b, len(tree), err)
+		}
+		s = newScanner(b, false)
+		var w wireAggregate
+		aerr := s.rows(func() {
+			s.aggregateRow(&w)
+			w.Device = slices.Clone(w.Device)
+			aggRows = append(aggRows, w)
+		})
+		if len(logs) != len(tree) {
+			t.Fatalf("%.100q: %d rows, encoding/json %d", b, len(logs), len(tree))
+		}
+		for i, raw := range tree {
+			var tr treeRow
+			isObject := raw[0] == '{'
+			if isObject {
+				if err := decodeTree(raw, &tr); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got := logs[i]
+			want := wireLog{Enterprise: treeEntityOf(tr.Entreprise), Device: treeDevices(tr.Device), Route: treeScalar(tr.Route), Method: treeScalar(tr.Method),
+				Timestamp: treeStamp(tr.Timestamp), ExecutionTime: treeNumber(tr.ExecutionTime), ResponseSize: treeNumber(tr.ResponseSize), ComplexityScore: treeNumber(tr.ComplexityScore)}
+			if want.Enterprise == (entity{}) {
+				want.Enterprise = treeEntityOf(tr.Enterprise)
+			}
+			if !sameEntity(got.Enterprise, want.Enterprise) || !sameDevices(got.Device, want.Device) || !sameText(got.Route, want.Route) || !sameText(got.Method, want.Method) ||
+				got.Timestamp.ok != want.Timestamp.ok || !got.Timestamp.t.Equal(want.Timestamp.t) ||
+				got.ExecutionTime != want.ExecutionTime || got.ResponseSize != want.ResponseSize || got.ComplexityScore != want.ComplexityScore {
+				t.Fatalf("%.200q: row %d is %+v, encoding/json's %+v", b, i, got, want)
+			}
+			// The aggregates: the same values, and an error for a row that
+			// is neither an object nor null.
+			if !isObject && string(raw) != "null" {
+				if aerr == nil || !strings.Contains(aerr.Error(), "expected a row object") {
+					t.Fatalf("%.100q: row %d is %s; aggregate error %v", b, i, raw, aerr)
+				}
+				return
+			}
+			a := aggRows[i]
+			if !sameEntity(a.Entreprise, treeEntityOf(tr.Entreprise)) || !sameEntity(a.Enterprise, treeEntityOf(tr.Enterprise)) || !sameDevices(a.Device, want.Device) ||
+				!sameText(a.Route, want.Route) || a.TotalRequests != treeNumber(tr.TotalRequests) || a.AverageComplexity != treeNumber(tr.AverageComplexity) {
+				t.Fatalf("%.200q: aggregate row %d is %+v", b, i, a)
+			}
+		}
+		if aerr != nil {
+			t.Fatalf("%.100q: aggregates: %v", b, aerr)
+		}
+	})
 }

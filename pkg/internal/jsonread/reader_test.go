@@ -1,6 +1,7 @@
 package jsonread
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"math"
@@ -23,13 +24,15 @@ func walk(r *Reader) any {
 		r.Object(func(key []byte) { m[unquote(r, key)] = walk(r) })
 		return m
 	case c == '"':
-		raw, _ := r.RawString()
-		return unquote(r, raw)
+		return r.Str()
 	case c == '-' || c >= '0' && c <= '9':
-		tok, _ := r.Number()
-		f, err := strconv.ParseFloat(string(tok), 64)
-		if err != nil && !errors.Is(err, strconv.ErrRange) {
-			r.Fail("number %q: %v", tok, err)
+		from := r.Offset()
+		f, ok := r.Float()
+		if tok := r.b[from:r.Offset()]; !ok && r.Err() == nil {
+			if _, err := strconv.ParseFloat(string(bytes.TrimSpace(tok)), 64); !errors.Is(err, strconv.ErrRange) {
+				r.Fail("number %q: %v", tok, err)
+			}
+			f = math.Inf(1)
 		}
 		return f
 	case r.Null():
@@ -95,7 +98,7 @@ func same(a, b any) bool {
 		return ok && string([]rune(x)) == y
 	case float64:
 		y, ok := b.(float64)
-		return ok && (x == y || math.IsInf(x, 0))
+		return ok && (math.Float64bits(x) == math.Float64bits(y) || math.IsInf(x, 0))
 	}
 	return a == b
 }

@@ -46,7 +46,7 @@ func (r *Reader) Kind() Kind {
 	return OtherKind
 }
 
-// Intern makes String, Keep and Text keep one copy of each distinct string
+// Intern makes Str, Keep and Text keep one copy of each distinct string
 // from now on: an answer's strings repeat row after row.
 func (r *Reader) Intern() { r.strs = map[string]string{} }
 
@@ -76,9 +76,9 @@ func (r *Reader) Text(raw []byte) string {
 	return v
 }
 
-// String reads a string, its escapes decoded; invalid UTF-8 is left as it
+// Str reads a string, its escapes decoded; invalid UTF-8 is left as it
 // is, for the caller to replace when it shows it.
-func (r *Reader) String() string {
+func (r *Reader) Str() string {
 	raw, plain := r.RawString()
 	if !plain && bytes.IndexByte(raw, '\\') >= 0 { // rare
 		v, err := Unquote(raw)
@@ -169,22 +169,24 @@ func exactDecimal(b []byte) (float64, bool) {
 // ParseInt reads the text of an integer as an int64: false for anything
 // else, or one past int64.
 func ParseInt(b []byte) (int64, bool) {
-	if n := len(b); n > 0 && n < 19 {
+	digits := b
+	if len(b) > 1 && b[0] == '-' {
+		digits = b[1:]
+	}
+	if len(digits) > 0 && len(digits) < 19 { // at most 18 digits: no overflow
 		var v int64
-		for i, c := range b {
-			switch {
-			case c >= '0' && c <= '9':
-				v = v*10 + int64(c-'0')
-			case c == '-' && i == 0 && n > 1:
-			default:
-				return 0, false
+		for _, c := range digits {
+			if c < '0' || c > '9' {
+				goto general
 			}
+			v = v*10 + int64(c-'0')
 		}
-		if b[0] == '-' {
+		if len(digits) < len(b) {
 			v = -v
 		}
 		return v, true
 	}
+general:
 	v, err := strconv.ParseInt(string(b), 10, 64)
 	return v, err == nil
 }
