@@ -10,8 +10,12 @@
 //    instead of the demo's data source uid, and otherwise the same as
 //    provisioning/dashboards/), and the backend executable for linux amd64
 //    with its go_plugin_build_manifest; no %PLACEHOLDER% is left.
-// 2. dist/README.md (the catalog page) is not the create-plugin template and
-//    has absolute links only; plugin.json's links are absolute URLs.
+// 2. dist/README.md (the catalog page) is not the create-plugin template,
+//    has absolute links only (anchors aside) and no developer jargon;
+//    plugin.json's links are absolute URLs, its paths relative, its
+//    description and keywords set, its version package.json's; the SVGs hold
+//    no script; no backend debug file. These follow the offline analyzers of
+//    Grafana's plugin validator (docs/release.md).
 // 3. @grafana/levitate: src/module.ts is compatible with @grafana/data, ui
 //    and runtime at the grafanaDependency minimum (--target min, the
 //    default) or at their latest release (--target latest); the fields the
@@ -39,6 +43,13 @@ const fail = (msg) => failures.push(msg);
 const rel = (p) => path.relative(root, p);
 
 const srcPluginJson = JSON.parse(fs.readFileSync(path.join(root, 'src/plugin.json'), 'utf8'));
+
+// The Node the project asks for (.nvmrc, package.json engines); an older one
+// still runs the checks, and npm ci only warns (EBADENGINE): say so.
+const wantedNode = Number(fs.readFileSync(path.join(root, '.nvmrc'), 'utf8').trim().split('.')[0]);
+if (Number(process.versions.node.split('.')[0]) < wantedNode) {
+  console.log(`package check: note: Node ${process.versions.node} is older than .nvmrc's ${wantedNode}`);
+}
 
 if (!args['api-only']) {
   checkPackage();
@@ -78,6 +89,8 @@ function checkPackage() {
   for (const [what, file] of named) {
     if (!file) {
       fail(`plugin.json names no ${what}`);
+    } else if (/^([a-z]+:|\.|\/)/i.test(file)) {
+      fail(`plugin.json: the ${what} path must be relative to plugin.json, not start with '.' or '/': ${file}`);
     } else if (!isFile(path.join(dist, file))) {
       fail(`${what}: dist/${file} is missing`);
     }
@@ -122,6 +135,35 @@ function checkPackage() {
     if (!isFile(path.join(dist, 'go_plugin_build_manifest'))) {
       fail('dist/go_plugin_build_manifest is missing (mage build writes it)');
     }
+    for (const f of fs.readdirSync(dist)) {
+      if (f.startsWith(`${plugin.executable}_`) && (fs.statSync(path.join(dist, f)).mode & 0o111) === 0) {
+        fail(`dist/${f} is not executable`);
+      }
+      if (f === 'standalone.txt' || f === 'pid.txt') {
+        fail(`dist/${f} is a backend debug file: Grafana would not start the plugin in production mode`);
+      }
+    }
+  }
+
+  // Catalog metadata.
+  if (!plugin.info?.description?.trim()) {
+    fail('plugin.json: empty description');
+  }
+  if ((plugin.info?.keywords ?? []).length === 0) {
+    fail('plugin.json: no keywords');
+  }
+  const pkgVersion = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version;
+  if (plugin.info?.version !== pkgVersion) {
+    fail(`dist/plugin.json version ${plugin.info?.version} differs from package.json's ${pkgVersion}`);
+  }
+  if (!readIfFile(path.join(dist, 'CHANGELOG.md'))?.trim()) {
+    fail('dist/CHANGELOG.md is missing or empty');
+  }
+  for (const f of fs.readdirSync(path.join(dist, 'img'), { recursive: true })) {
+    const svg = String(f).endsWith('.svg') ? fs.readFileSync(path.join(dist, 'img', String(f)), 'utf8') : '';
+    if (/<script|<foreignObject|\son[a-z]+\s*=|(?:xlink:)?href\s*=\s*["'](?!#)/i.test(svg)) {
+      fail(`dist/img/${f}: an SVG with a script, an event handler, foreignObject or an external reference`);
+    }
   }
 
   for (const file of ['LICENSE', 'CHANGELOG.md', 'README.md']) {
@@ -153,8 +195,14 @@ function checkPackage() {
     if (/^#\s+Servicestats\s*$/m.test(readme) || readme.includes('## Overview / Introduction')) {
       fail('dist/README.md is the create-plugin template');
     }
+    for (const word of ['yarn', 'nodejs']) {
+      if (readme.includes(word)) {
+        fail(`dist/README.md holds developer jargon ("${word}"): that belongs in the repository's README`);
+      }
+    }
     for (const link of readmeLinks(readme)) {
-      if (!isAbsoluteUrl(link)) {
+      // An anchor (#section) stays on the page; anything else must be absolute.
+      if (!link.startsWith('#') && !isAbsoluteUrl(link)) {
         fail(`dist/README.md has a relative link: ${link}`);
       }
     }
