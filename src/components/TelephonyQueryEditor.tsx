@@ -11,6 +11,16 @@ import { ResourceOptions, useResourceOptions } from './useResourceOptions';
 
 const ids = Selectors.QueryEditor.telephony;
 
+/**
+ * The widths of the two pickers of several values, in grid units. Fixed (auto with min = max): a
+ * MultiCombobox shows as many chips as its measured width holds, and an auto width that follows its
+ * chips shrinks with each measure until one chip and a counter are left. A numeric `width` is no
+ * better: @grafana/ui 13.1 measures it as pixels. Lines holds three line numbers beside the "+N"
+ * counter; metrics holds the four metrics.
+ */
+const LINES_WIDTH = 70;
+const METRICS_WIDTH = 56;
+
 /** Shown until (or unless) the backend's list of metrics arrives. */
 export const METRIC_OPTIONS: Array<ComboboxOption<string>> = [
   // The backend's units (pkg/ovh/frames.go, unitFor): delay and jitter in seconds, MOS and packets plain numbers.
@@ -122,8 +132,8 @@ export function TelephonyQueryEditor(props: SubEditorProps<TelephonyQuery>) {
               id="servicestats-telephony-lines"
               data-testid={ids.lines}
               width="auto"
-              minWidth={30}
-              maxWidth={80}
+              minWidth={LINES_WIDTH}
+              maxWidth={LINES_WIDTH}
               options={lineOptions}
               value={selectedOptions(query.lines, lineOptions)}
               loading={lines.loading}
@@ -148,7 +158,8 @@ export function TelephonyQueryEditor(props: SubEditorProps<TelephonyQuery>) {
               id="servicestats-telephony-metrics"
               data-testid={ids.metrics}
               width="auto"
-              minWidth={30}
+              minWidth={METRICS_WIDTH}
+              maxWidth={METRICS_WIDTH}
               options={metricOptions}
               value={selectedOptions(query.metrics, metricOptions)}
               createCustomValue
