@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Go packages live here; ./... would also walk node_modules (which ships Go files).
-GO_PKGS=(./pkg/... ./internal/... ./cmd/... ./test/...)
+GO_PKGS=(./pkg/... ./internal/... ./cmd/... ./test/... ./tests/...)
 
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -32,7 +32,7 @@ step "frontend: jest"
 npm run test:ci
 step "frontend: build (dist/module.js, dist/plugin.json)"
 npm run build
-step "frontend: build the editors' browser harness (dist-harness/)"
+step "frontend: build the browser test's page and server (tests/browser → dist-harness/)"
 npm run build:harness
 
 step "backend: build dist/gpx_servicestats_linux_amd64 (mage build:linux)"
@@ -54,5 +54,5 @@ step "browser: Debian's chromium and the Inter web font (installed when missing)
 if ! command -v chromium >/dev/null || [[ ! -e /usr/share/fonts/opentype/inter/Inter-Regular.otf ]]; then
   apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium fonts-inter
 fi
-step "browser: the editors against the built binary and the sandbox (docs/img/ screenshots)"
+step "browser: the editors against the built binary and the sandbox (screenshots in dist-harness/screenshots/)"
 npm run test:browser

@@ -1,4 +1,4 @@
-// Command server serves the editors' browser harness (harness/, built into
+// Command server serves the editors' browser harness (tests/browser/page, built into
 // dist-harness/) the way Grafana would serve the plugin's editors: the
 // sandbox of the three upstream APIs runs in-process, the BUILT plugin binary
 // is launched over gRPC with test/contract's host, and the harness page's
@@ -13,7 +13,7 @@
 // The data source is configured against the sandbox with the contract
 // tests' settings (contract.SandboxDataSource), as if saved in Grafana.
 //
-//	npm run build:harness && go run ./test/harness/server
+//	npm run build:harness && go run ./tests/browser/server
 //
 // It prints "harness: http://127.0.0.1:PORT" once ready and serves until
 // SIGINT or SIGTERM, or until its standard input is closed when that is a

@@ -3,16 +3,16 @@ import { GlobalStyles, PortalContainer } from '@grafana/ui';
 import React from 'react';
 import { createRoot } from 'react-dom/client';
 
-import { Selectors } from '../src/selectors';
-import { ServiceStatsOptions } from '../src/types';
+import { Selectors } from '../../../src/selectors';
+import { ServiceStatsOptions } from '../../../src/types';
 import { App, EDITORS, EditorName } from './App';
 import { installServices } from './services';
 
 /**
  * The editors' browser harness: mounts the plugin's real editors with @grafana/ui's theme and
  * @grafana/runtime's services set as Grafana sets them. `?editor=query|config|variable` picks the
- * editor, `?theme=light` the light theme. Served by test/harness/server, which answers the
- * editors' resource calls through the built plugin binary; driven by harness/editors.e2e.mjs.
+ * editor, `?theme=light` the light theme. Served by tests/browser/server, which answers the
+ * editors' resource calls through the built plugin binary; driven by tests/browser/editors.e2e.mjs.
  */
 declare global {
   interface Window {

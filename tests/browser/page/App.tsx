@@ -14,13 +14,13 @@ import { Stack, Tab, TabsBar, Text, useStyles2 } from '@grafana/ui';
 import React, { ReactNode, useEffect, useRef, useState } from 'react';
 import { catchError, defer, from, last, lastValueFrom, map, Observable, of, Subscription } from 'rxjs';
 
-import { ConfigEditor } from '../src/components/ConfigEditor';
-import { QueryEditor } from '../src/components/QueryEditor';
-import { VariableQueryEditor } from '../src/components/VariableQueryEditor';
-import { DataSource } from '../src/datasource';
-import { toVariableQuery } from '../src/queries';
-import { ServiceStatsQuery, VariableQuery } from '../src/types';
-import { ServiceStatsVariableSupport } from '../src/variables';
+import { ConfigEditor } from '../../../src/components/ConfigEditor';
+import { QueryEditor } from '../../../src/components/QueryEditor';
+import { VariableQueryEditor } from '../../../src/components/VariableQueryEditor';
+import { DataSource } from '../../../src/datasource';
+import { toVariableQuery } from '../../../src/queries';
+import { ServiceStatsQuery, VariableQuery } from '../../../src/types';
+import { ServiceStatsVariableSupport } from '../../../src/variables';
 import { newDataSourceSettings } from './services';
 
 export type EditorName = 'query' | 'config' | 'variable';

@@ -1,20 +1,28 @@
 // The editors in a real browser: Debian's chromium, driven by playwright-core, against the harness
-// page (harness/, built into dist-harness/ by `npm run build:harness`) served by
-// test/harness/server, which answers the editors' resource calls and queries through the BUILT
-// plugin binary and the sandbox of the three upstream APIs.
+// page (tests/browser/page, built into dist-harness/ by `npm run build:harness`, webpack config
+// tests/browser/webpack.config.ts) served by tests/browser/server, which answers the editors'
+// resource calls and queries through the BUILT plugin binary and the sandbox of the three upstream
+// APIs.
 //
-//   npm run build:harness && npm run test:browser
+//   npm run build && npm run build:harness && npm run test:browser
 //
-// It builds nothing: it runs dist-harness/harness-server (or `go run ./test/harness/server` when
+// It builds nothing: it runs dist-harness/harness-server (or `go run ./tests/browser/server` when
 // that is missing). Every step checks the query model (or the settings) the editor left, exactly.
 // Any console error, uncaught page error or failed HTTP call fails the test it happened in.
-// Screenshots of each editor go to docs/img/ (SCREENSHOTS=0 skips them). It ends with the line
-// `browser: N passed, M failed` and exits non-zero on any failure.
+// It ends with the line `browser: N passed, M failed` and exits non-zero on any failure.
 //
-// Environment: CHROMIUM (default /usr/bin/chromium), SCREENSHOTS=0, VERBOSE=1 (each step with its
-// time), SLOW_MO (ms between actions, for watching).
+// Screenshots of each editor go to dist-harness/screenshots/ (a build folder, gitignored) on every
+// run. docs/img/ (the README's pictures) changes only on purpose:
+//
+//   UPDATE_SCREENSHOTS=1 npm run test:browser
+//
+// copies them there once every test has passed (never after a failure).
+//
+// Environment: CHROMIUM (default /usr/bin/chromium), SCREENSHOTS=0 (take none), UPDATE_SCREENSHOTS=1
+// (copy them to docs/img/), VERBOSE=1 (each step with its time), SLOW_MO (ms between actions, for
+// watching).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,10 +30,14 @@ import { inspect, isDeepStrictEqual } from 'node:util';
 
 import { chromium } from 'playwright-core';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const SCREENSHOT_DIR = path.join(root, 'docs', 'img');
+const SCREENSHOT_DIR = path.join(root, 'dist-harness', 'screenshots');
+const DOCS_IMG_DIR = path.join(root, 'docs', 'img');
 const TAKE_SCREENSHOTS = process.env.SCREENSHOTS !== '0';
+const UPDATE_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1';
+/** The screenshots this run took, by file name. */
+const screenshotsTaken = [];
 const VIEWPORT = { width: 1280, height: 900 };
 const VERBOSE = process.env.VERBOSE === '1';
 let stepClock = Date.now();
@@ -122,10 +134,10 @@ async function waitFor(what, read, check, timeout = WAIT_MS) {
 // The harness server
 // -------------------------------------------------------------------------------------------------
 
-/** Starts test/harness/server; resolves with its URL and a stop function. */
+/** Starts tests/browser/server; resolves with its URL and a stop function. */
 function startServer() {
   const prebuilt = path.join(root, 'dist-harness', 'harness-server');
-  const [command, args] = existsSync(prebuilt) ? [prebuilt, []] : ['go', ['run', './test/harness/server']];
+  const [command, args] = existsSync(prebuilt) ? [prebuilt, []] : ['go', ['run', './tests/browser/server']];
   // stdin stays an open pipe: the server exits when it closes, even if this process dies.
   const child = spawn(command, args, { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
   const stop = () =>
@@ -219,7 +231,10 @@ async function expectModel(page, expected, step) {
   }
 }
 
-/** The options of the open Combobox menu: value (from the option id) and label (its first line). */
+/**
+ * The options of the open Combobox menu: value (from the option id) and label (its first line; the
+ * description, when there is one, is the second).
+ */
 function menuOptions(page) {
   return page.$$eval('[role="option"]', (elements) =>
     elements.map((element) => ({
@@ -341,15 +356,24 @@ function withSandboxDescriptions(options, key = 'label') {
 /** The labels of every value field of the frames. */
 const seriesLabels = (frames) => frames.flatMap((frame) => frame.fields.map((field) => field.labels ?? {}));
 
+/** The secondary texts of the open menu's options, by value. */
+function menuDescriptions(page) {
+  return page.$$eval('[role="option"]', (elements) =>
+    Object.fromEntries(
+      elements.map((element) => [
+        element.id.replace(/^combobox-option-/, ''),
+        element.innerText.split('\n').slice(1).join(' ').trim(),
+      ])
+    )
+  );
+}
+
 const sortedJSON = (items) => items.map((item) => JSON.stringify(item)).sort();
 
 /**
- * Saves the editor panel as docs/img/<file>. With `menus`, the open menus too (they live in a
- * portal and may reach below the panel; the JSON below it is hidden meanwhile).
- */
-/**
- * Screenshots the editor (or `part` of it), with the open `menus` that overflow it. The page's
- * model JSON is hidden while the menus are in the picture.
+ * Screenshots the editor (or `part` of it) into SCREENSHOT_DIR/<file>, with the open `menus` that
+ * overflow it (they live in a portal and may reach below the panel). The page's model JSON is
+ * hidden while the menus are in the picture.
  */
 async function screenshot(page, file, menus = [], part = undefined) {
   if (!TAKE_SCREENSHOTS) {
@@ -377,7 +401,8 @@ async function screenshot(page, file, menus = [], part = undefined) {
     await page.screenshot({ path: target, clip: { x, y, width: right - x, height: bottom - y }, fullPage: true });
     await state.evaluate((element) => (element.style.visibility = ''));
   }
-  console.log(`     screenshot docs/img/${file}`);
+  screenshotsTaken.push(file);
+  console.log(`     screenshot ${path.relative(root, target)}`);
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -447,20 +472,34 @@ async function queryEditorTests(page, url) {
     await pick(page, t.billingAccount, 'ab12345-ovh-1');
     await expectModel(page, allLinesModel, 'pick account ab12345-ovh-1 again');
 
-    // The lines the sandbox lists for ab12345-ovh-1, after All lines; the screenshot shows All lines
-    // selected with the menu open.
+    // The lines the sandbox lists for ab12345-ovh-1, after All lines, each labelled by its number
+    // (the chips show numbers), its description beside it once the backend had a spare OVHcloud turn
+    // to read it; the screenshot shows All lines selected with the menu open.
     const lines = await openMenu(page, t.lines, ['*', ...allLines]);
     expectOptions(
-      withSandboxDescriptions(lines),
+      lines,
       [
         { value: '*', label: 'All lines' },
-        { value: '0033123456789', label: 'Reception desk' },
-        { value: '0033123456791', label: 'Sales floor' },
-        { value: '0033123456790', label: 'Support hotline' },
+        ...lines.filter((o) => allLines.includes(o.value)).map((o) => ({ value: o.value, label: o.value })),
         ...TEMPLATE_VARIABLES.map((v) => ({ value: v, label: v })),
       ],
+      'lines of ab12345-ovh-1 (labels)'
+    );
+    expectOptions(
+      lines
+        .filter((o) => allLines.includes(o.value))
+        .map((o) => o.value)
+        .sort(),
+      allLines,
       'lines of ab12345-ovh-1'
     );
+    const descriptions = await menuDescriptions(page);
+    const sandboxDescriptions = withSandboxDescriptions(allLines.map((value) => ({ value, label: value })));
+    for (const { value, label } of sandboxDescriptions) {
+      if (descriptions[value] !== '' && !descriptions[value].startsWith(label)) {
+        fail(`line ${value}: description "${descriptions[value]}", expected "${label}" (or none)`);
+      }
+    }
     await screenshot(page, 'query-editor-telephony-all-lines.png', [page.getByRole('listbox')]);
 
     // Picking a line replaces All lines; a second line joins it.
@@ -497,6 +536,7 @@ async function queryEditorTests(page, url) {
     await closeMenu(page, t.metrics);
 
     await pick(page, t.timeframe, 'daily');
+    // The MOS scale is offered while MOS is among the metrics.
     await radio(page, 'MOS (1–5)');
     const finalModel = { ...telephonyModel, timeframe: 'daily', mosScale: 'mos' };
     await expectModel(page, finalModel, 'timeframe Last 24 hours, MOS scale 1–5');
@@ -512,6 +552,13 @@ async function queryEditorTests(page, url) {
     await openMenu(page, t.lines, twoLines);
     await screenshot(page, 'query-editor-telephony.png', [page.getByRole('listbox')]);
     await closeMenu(page, t.lines);
+
+    // Without MOS among the metrics, no MOS scale.
+    await openMenu(page, t.metrics, ['rtpMos']);
+    await clickOption(page, 'rtpMos');
+    await closeMenu(page, t.metrics);
+    await expectModel(page, { ...finalModel, metrics: ['maxJitter', 'sumRtpLost'] }, 'remove MOS');
+    await page.getByRole('radio', { name: 'MOS (1–5)' }).waitFor({ state: 'detached', timeout: WAIT_MS });
 
     expectCalled(calls(), [
       `200 GET ${RESOURCES}telephony/billing-accounts`,
@@ -625,6 +672,27 @@ async function queryEditorTests(page, url) {
 
     expectCalled(calls(), [`200 GET ${RESOURCES}usage/enterprises`]);
     await screenshot(page, 'query-editor-usage.png');
+
+    // A page size of 0 is red and says why; it is not committed.
+    const limit = page.getByTestId(u.limit);
+    await limit.fill('0');
+    await limit.press('Enter');
+    await page.getByText('A whole number from 1 to 5000, or empty for the default').waitFor({ timeout: WAIT_MS });
+    await expectModel(page, finalModel, 'page size 0 refused');
+    await screenshot(page, 'query-editor-validation.png');
+    await limit.fill('500');
+    await limit.press('Enter');
+    await page
+      .getByText('A whole number from 1 to 5000, or empty for the default')
+      .waitFor({ state: 'detached', timeout: WAIT_MS });
+
+    // Bypass cache lies in the collapsed Options row.
+    if (await page.getByTestId(ids.QueryEditor.noCache).isVisible()) {
+      fail('Bypass cache is shown before the Options row is opened');
+    }
+    await page.getByRole('button', { name: /Options/ }).click();
+    await page.getByText('Bypass cache', { exact: true }).click();
+    await expectModel(page, { ...finalModel, noCache: true }, 'bypass the cache');
   });
 }
 
@@ -884,9 +952,25 @@ async function main() {
   }
   const passed = results.filter((r) => r.ok).length;
   const failed = results.length - passed;
+  if (UPDATE_SCREENSHOTS) {
+    updateDocsScreenshots(failed);
+  }
   console.log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   console.log(`browser: ${passed} passed, ${failed} failed`);
   process.exitCode = failed > 0 || results.length === 0 ? 1 : 0;
+}
+
+/** Copies this run's screenshots to docs/img/ (UPDATE_SCREENSHOTS=1), only after a run without failures. */
+function updateDocsScreenshots(failed) {
+  if (failed > 0 || results.length === 0 || screenshotsTaken.length === 0) {
+    console.log('docs/img/ left as it was: the run failed or took no screenshot');
+    return;
+  }
+  mkdirSync(DOCS_IMG_DIR, { recursive: true });
+  for (const file of screenshotsTaken) {
+    copyFileSync(path.join(SCREENSHOT_DIR, file), path.join(DOCS_IMG_DIR, file));
+    console.log(`     updated docs/img/${file}`);
+  }
 }
 
 main().catch((error) => {

@@ -1,5 +1,5 @@
 /*
- * The editors' browser harness bundle (dist-harness/), built by `npm run build:harness`.
+ * The browser test's page bundle (tests/browser/page → dist-harness/), built by `npm run build:harness`.
  *
  * Unlike the plugin's module.js (.config/webpack), whose React and @grafana/* packages are
  * externals provided by Grafana, this bundle holds them all: the page is the host. It is built in
@@ -17,16 +17,16 @@ const config: Configuration = {
   mode: 'development',
   devtool: process.env.HARNESS_SOURCE_MAPS ? 'source-map' : false,
   context: root,
-  entry: { harness: './harness/index.tsx' },
+  entry: { harness: './tests/browser/page/index.tsx' },
   output: {
     path: path.join(root, 'dist-harness'),
     filename: '[name].js',
-    clean: { keep: /^harness-server$/ },
+    clean: { keep: /^(harness-server|screenshots)$/ },
   },
   cache: {
     type: 'filesystem',
     name: 'harness',
-    buildDependencies: { config: [path.join(root, 'harness', 'webpack.config.ts')] },
+    buildDependencies: { config: [path.join(root, 'tests', 'browser', 'webpack.config.ts')] },
   },
   resolve: {
     extensions: ['.ts', '.tsx', '.js', '.jsx', '.mjs', '.json'],
@@ -59,12 +59,12 @@ const config: Configuration = {
   plugins: [
     new CopyWebpackPlugin({
       patterns: [
-        { from: 'harness/index.html', to: '.' },
+        { from: 'tests/browser/page/index.html', to: '.' },
         { from: 'src/img', to: 'img' },
         // @grafana/ui's Icon loads its SVGs from Grafana's public/build/img/icons/.
         { from: 'node_modules/@grafana/ui/dist/public/img/icons', to: 'public/build/img/icons' },
         // Grafana serves its spinner beside them; @grafana/ui does not ship it.
-        { from: 'harness/icons/spinner.svg', to: 'public/build/img/icons/unicons/spinner.svg' },
+        { from: 'tests/browser/page/icons/spinner.svg', to: 'public/build/img/icons/unicons/spinner.svg' },
       ],
     }),
   ],

@@ -8,13 +8,13 @@ import {
 } from '@grafana/data';
 import { config, DataSourceSrv, setBackendSrv, setDataSourceSrv } from '@grafana/runtime';
 
-import { DataSource } from '../src/datasource';
-import pluginJson from '../src/plugin.json';
-import { installTemplateSrv } from '../src/test/templateSrv';
-import { ServiceStatsOptions, ServiceStatsSecureJsonData } from '../src/types';
+import { DataSource } from '../../../src/datasource';
+import pluginJson from '../../../src/plugin.json';
+import { installTemplateSrv } from '../../../src/test/templateSrv';
+import { ServiceStatsOptions, ServiceStatsSecureJsonData } from '../../../src/types';
 import { HarnessBackendSrv } from './backendSrv';
 
-/** The uid the harness server answers resources for (test/harness/server). */
+/** The uid the harness server answers resources for (tests/browser/server). */
 export const DATASOURCE_UID = 'servicestats';
 
 /** The dashboard's template variables as the editors see them. */
