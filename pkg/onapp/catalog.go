@@ -33,7 +33,8 @@ func (c catalog) name(value string) string { return c.names[value] }
 
 // cache keeps one value for ttl (never when ttl ≤ 0) and lets concurrent
 // callers share one fetch. The fetch does not belong to any one caller: it
-// outlives a caller that gives up, bounded by the client's own timeout.
+// outlives a caller that gives up, bounded by the client's own timeout. A
+// failed fetch is not kept.
 type cache[T any] struct {
 	ttl   time.Duration
 	now   func() time.Time
@@ -43,49 +44,36 @@ type cache[T any] struct {
 	val     T
 	at      time.Time
 	have    bool
-	pending *fill[T]
-}
-
-type fill[T any] struct {
-	done chan struct{}
-	val  T
-	err  error
+	pending upstream.Flights[T]
 }
 
 func (c *cache[T]) get(ctx context.Context) (T, error) {
-	c.mu.Lock()
-	if c.have && c.ttl > 0 && c.now().Sub(c.at) < c.ttl {
-		v := c.val
-		c.mu.Unlock()
+	if v, ok := c.fresh(); ok {
 		return v, nil
 	}
-	f := c.pending
-	if f == nil {
-		f = &fill[T]{done: make(chan struct{})}
-		c.pending = f
+	v, _, err := c.pending.Do(ctx, "", func(ctx context.Context) (T, error) {
+		if v, ok := c.fresh(); ok { // a fetch that ended since the caller looked
+			return v, nil
+		}
 		// Not recorded in the query's ExecutedQueryString: the lists only name series.
-		go c.run(upstream.WithRecorder(context.WithoutCancel(ctx), nil), f)
-	}
-	c.mu.Unlock()
-	select {
-	case <-f.done:
-		return f.val, f.err
-	case <-ctx.Done():
-		var zero T
-		return zero, ctx.Err()
-	}
+		v, err := c.fetch(upstream.WithRecorder(ctx, nil))
+		if err == nil {
+			c.put(v)
+		}
+		return v, err
+	})
+	return v, err
 }
 
-func (c *cache[T]) run(ctx context.Context, f *fill[T]) {
-	v, err := c.fetch(ctx)
+// fresh returns the value while it is younger than ttl.
+func (c *cache[T]) fresh() (T, bool) {
 	c.mu.Lock()
-	if err == nil {
-		c.val, c.at, c.have = v, c.now(), true
+	defer c.mu.Unlock()
+	if c.have && c.ttl > 0 && c.now().Sub(c.at) < c.ttl {
+		return c.val, true
 	}
-	c.pending = nil
-	c.mu.Unlock()
-	f.val, f.err = v, err
-	close(f.done)
+	var zero T
+	return zero, false
 }
 
 // put stores a value fetched elsewhere (the health check's call).

@@ -15,7 +15,6 @@ import (
 	"github.com/ovh/go-ovh/ovh"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/opsdeck/servicestats/pkg/models"
 	"github.com/opsdeck/servicestats/pkg/upstream"
@@ -120,7 +119,7 @@ type keySigner struct {
 	client *ovh.Client
 	synced bool // client's clock offset is known
 
-	clock singleflight.Group
+	clock upstream.Flights[*ovh.Client] // concurrent first callers share one measure
 }
 
 // newKeySigner builds the go-ovh client as a literal: ovh.NewClient and its
@@ -180,9 +179,9 @@ func (k *keySigner) ready(ctx context.Context) (*ovh.Client, error) {
 	if synced {
 		return c, nil
 	}
-	ch := k.clock.DoChan("clock", func() (any, error) {
-		if _, err := c.TimeDelta(); err != nil {
-			return nil, err
+	measured, _, err := k.clock.Do(ctx, "clock", func(context.Context) (*ovh.Client, error) {
+		if _, err := c.TimeDelta(); err != nil { // go-ovh's call, bounded by the client's timeout
+			return nil, clockError(err)
 		}
 		k.mu.Lock()
 		if k.client == c {
@@ -191,15 +190,7 @@ func (k *keySigner) ready(ctx context.Context) (*ovh.Client, error) {
 		k.mu.Unlock()
 		return c, nil
 	})
-	select {
-	case r := <-ch:
-		if r.Err != nil {
-			return nil, clockError(r.Err)
-		}
-		return r.Val.(*ovh.Client), nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
+	return measured, err
 }
 
 // reset makes the next call measure the clock offset again: go-ovh keeps it
@@ -243,7 +234,7 @@ type tokenSource struct {
 	mu    sync.Mutex
 	token *oauth2.Token
 
-	fetch singleflight.Group
+	fetch upstream.Flights[string] // concurrent callers share one grant
 }
 
 func newTokenSource(s models.OVHSettings, ep endpoint, hc *http.Client, timeout time.Duration) (*tokenSource, error) {
@@ -276,27 +267,20 @@ func (ts *tokenSource) current(ctx context.Context) (string, error) {
 	if tok.Valid() {
 		return tok.AccessToken, nil
 	}
-	ch := ts.fetch.DoChan("token", func() (any, error) {
+	access, _, err := ts.fetch.Do(ctx, "token", func(context.Context) (string, error) {
+		// Not on the caller's context: a token is the data source's, not a query's.
 		fctx, cancel := context.WithTimeout(context.WithValue(context.Background(), oauth2.HTTPClient, ts.hc), ts.timeout)
 		defer cancel()
 		tok, err := ts.cfg.Token(fctx)
 		if err != nil {
-			return nil, tokenError(err)
+			return "", tokenError(err)
 		}
 		ts.mu.Lock()
 		ts.token = tok
 		ts.mu.Unlock()
 		return tok.AccessToken, nil
 	})
-	select {
-	case r := <-ch:
-		if r.Err != nil {
-			return "", r.Err
-		}
-		return r.Val.(string), nil
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
+	return access, err
 }
 
 // reset drops the token, so that a token OVHcloud rejected (revoked, or the

@@ -91,7 +91,7 @@ type Client struct {
 	log     log.Logger
 	credFP  string
 	retry   RetryPolicy
-	flights flights
+	flights Flights[*Response]
 	guard   *rateGuard // nil: no rate guard
 	cache   *lru
 }
@@ -142,7 +142,8 @@ func New(opts Options) (*Client, error) {
 	if lg == nil {
 		lg = log.DefaultLogger
 	}
-	c := &Client{opts: opts, base: base, http: hc, log: lg.With("upstream", opts.Source), retry: DefaultRetryPolicy, cache: sharedCache}
+	c := &Client{opts: opts, base: base, http: hc, log: lg.With("upstream", opts.Source), retry: DefaultRetryPolicy, cache: sharedCache,
+		flights: Flights[*Response]{CancelAbandoned: true}}
 	sum := sha256.Sum256([]byte(opts.Source + "\x00" + opts.BaseURL + "\x00" + opts.Credential))
 	c.credFP = hex.EncodeToString(sum[:12])
 	if opts.Retry != nil {
@@ -243,7 +244,7 @@ func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
 			return resp, nil
 		}
 	}
-	resp, shared, err := c.flights.do(ctx, key, func(ctx context.Context) (*Response, error) {
+	resp, shared, err := c.flights.Do(ctx, key, func(ctx context.Context) (*Response, error) {
 		if cacheable && c.opts.Shared != nil {
 			return c.sharedDo(ctx, call, target, key, win)
 		}
