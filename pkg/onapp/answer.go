@@ -110,6 +110,11 @@ type mapping struct {
 	// order: stats list the same groups in the same order, so an id is
 	// usually found at its place in the previous stat, without hashing.
 	prev, cur []uint32
+	// The readers of groups and figures, made once: a closure made for
+	// each of a million groups would cost an allocation each.
+	groupReaders [2]groupReader
+	figs         [2]figure
+	figsMember   func(key []byte)
 }
 
 // saved is what a reading that is read again takes back.
@@ -504,53 +509,71 @@ func (m *mapping) group(dim string, unwrap bool) error {
 		}
 		return nil
 	}
-	var figs [2]figure
-	var id []byte
-	var ids [3][]byte // the ids of the fields id, <dim>_id, cdn_reference
-	var err error
-	m.t.object(func(key []byte) {
-		if err != nil {
-			m.t.skip()
-			return
-		}
-		switch i := idField(key, dim); {
-		case string(key) == dim && unwrap && m.t.peek() == kObject:
-			err = m.group(dim, false)
-		case isDigits(key):
-			if k := m.t.peek(); k != kObject {
-				err = fmt.Errorf("%s %s: expected an object, found %s", dim, upstream.Quote(string(key)), kindText(k, m.t.scalar()))
-			} else if err = m.figures(m.groupIndex(key)); err != nil {
-				err = fmt.Errorf("%s %s: %w", dim, upstream.Quote(string(key)), err)
-			}
-		case trafficIndex(key) >= 0:
-			figs[trafficIndex(key)] = m.figure()
-		case i >= 0:
-			ids[i] = nil
-			if k := m.t.peek(); k == kText || k == kNumber {
-				ids[i] = bytes.TrimSpace(append([]byte(nil), m.t.scalar()...))
-			} else {
-				m.t.skip()
-			}
-		default:
-			m.t.skip()
-		}
-	})
-	if err != nil || !figs[0].present && !figs[1].present {
-		return err
+	g := &m.groupReaders[0] // the entry, then the entry inside {"resource": {…}}
+	if !unwrap {
+		g = &m.groupReaders[1]
 	}
-	for _, c := range ids {
-		if isDigits(c) {
-			id = c
-			break
+	if g.member == nil {
+		g.member = g.read
+	}
+	g.m, g.dim, g.unwrap, g.figs, g.err = m, dim, unwrap, [2]figure{}, nil
+	for i := range g.ids {
+		g.ids[i] = g.ids[i][:0]
+	}
+	m.t.object(g.member)
+	if g.err != nil || !g.figs[0].present && !g.figs[1].present {
+		return g.err
+	}
+	for _, id := range g.ids {
+		if isDigits(id) {
+			return m.addFigures(m.groupIndex(id), g.figs)
 		}
 	}
-	if id == nil {
-		return fmt.Errorf("a %s entry has figures but no numeric id", dim)
-	}
-	return m.addFigures(m.groupIndex(id), figs)
+	return fmt.Errorf("a %s entry has figures but no numeric id", dim)
 }
 
-// idField is the index in group's ids of a field carrying a group's id, or -1.
+// groupReader reads the members of a group entry.
+type groupReader struct {
+	m      *mapping
+	member func(key []byte) // read, made once
+	dim    string
+	unwrap bool
+	figs   [2]figure
+	ids    [3][]byte // the ids of the fields id, <dim>_id, cdn_reference
+	err    error
+}
+
+func (g *groupReader) read(key []byte) {
+	m, dim := g.m, g.dim
+	if g.err != nil {
+		m.t.skip()
+		return
+	}
+	switch i := idField(key, dim); {
+	case string(key) == dim && g.unwrap && m.t.peek() == kObject:
+		g.err = m.group(dim, false)
+	case isDigits(key):
+		if k := m.t.peek(); k != kObject {
+			g.err = fmt.Errorf("%s %s: expected an object, found %s", dim, upstream.Quote(string(key)), kindText(k, m.t.scalar()))
+		} else if err := m.figures(m.groupIndex(key)); err != nil {
+			g.err = fmt.Errorf("%s %s: %w", dim, upstream.Quote(string(key)), err)
+		}
+	case trafficIndex(key) >= 0:
+		g.figs[trafficIndex(key)] = m.figure()
+	case i >= 0:
+		g.ids[i] = g.ids[i][:0]
+		if k := m.t.peek(); k == kText || k == kNumber {
+			g.ids[i] = append(g.ids[i], bytes.TrimSpace(m.t.scalar())...)
+		} else {
+			m.t.skip()
+		}
+	default:
+		m.t.skip()
+	}
+}
+
+// idField is the index in groupReader.ids of a field carrying a group's
+// id, or -1.
 func idField(key []byte, dim string) int {
 	switch {
 	case string(key) == "id":
@@ -565,15 +588,18 @@ func idField(key []byte, dim string) int {
 
 // figures reads a group's {"cached": …, "non_cached": …} (others ignored).
 func (m *mapping) figures(g uint32) error {
-	var figs [2]figure
-	m.t.object(func(key []byte) {
-		if k := trafficIndex(key); k >= 0 {
-			figs[k] = m.figure()
-		} else {
-			m.t.skip()
+	m.figs = [2]figure{}
+	if m.figsMember == nil {
+		m.figsMember = func(key []byte) {
+			if k := trafficIndex(key); k >= 0 {
+				m.figs[k] = m.figure()
+			} else {
+				m.t.skip()
+			}
 		}
-	})
-	return m.addFigures(g, figs)
+	}
+	m.t.object(m.figsMember)
+	return m.addFigures(g, m.figs)
 }
 
 func (m *mapping) addFigures(g uint32, figs [2]figure) error {

@@ -53,7 +53,11 @@ type ignored struct{}
 func (*ignored) UnmarshalJSON([]byte) error { return nil }
 
 // jsonTokens are the tokens of a JSON answer.
-type jsonTokens struct{ r jsonread.Reader }
+type jsonTokens struct {
+	r       jsonread.Reader
+	members []func(key []byte) // of the objects being read, innermost last
+	member  func(key []byte)   // made once: the key unescaped, to the innermost
+}
 
 func (t *jsonTokens) peek() kind {
 	switch t.r.Peek() {
@@ -106,13 +110,18 @@ func (t *jsonTokens) str() []byte {
 }
 
 func (t *jsonTokens) object(member func(key []byte)) {
-	t.r.Object(func(key []byte) {
-		if bytes.IndexByte(key, '\\') >= 0 {
-			s, _ := jsonread.Unquote(key)
-			key = []byte(s)
+	if t.member == nil {
+		t.member = func(key []byte) {
+			if bytes.IndexByte(key, '\\') >= 0 {
+				s, _ := jsonread.Unquote(key)
+				key = []byte(s)
+			}
+			t.members[len(t.members)-1](key)
 		}
-		member(key)
-	})
+	}
+	t.members = append(t.members, member)
+	t.r.Object(t.member)
+	t.members = t.members[:len(t.members)-1]
 }
 
 func (t *jsonTokens) list(item func()) { t.r.Array(item) }

@@ -65,7 +65,8 @@ type xmlTokens struct {
 	wrapped bool // the value next is {el.name: el}
 	looked  bool // el's kind is known: k, and text, or child when an object
 	k       kind
-	text    []byte
+	text    []byte // el's text, in the document, the reader's buffer or buf
+	buf     []byte
 	child   xmlElement
 	pending bool // child is read and not handed on yet
 }
@@ -106,11 +107,17 @@ func (t *xmlTokens) look() {
 		t.k = kList
 		return
 	}
-	t.text = t.text[:0]
-	for {
+	t.text, t.buf = nil, t.buf[:0]
+	for n := 0; ; n++ {
 		switch tok := t.r.Next(); tok.Kind {
-		case xmlread.Text:
-			t.text = append(t.text, tok.Text...)
+		case xmlread.Text: // one piece as it is (the usual case), more put together
+			if n == 1 {
+				t.buf = append(t.buf, t.text...)
+			}
+			if t.text = tok.Text; n > 0 {
+				t.buf = append(t.buf, tok.Text...)
+				t.text = t.buf
+			}
 		case xmlread.Start:
 			t.child, t.pending, t.k = t.started(tok), true, kObject
 			return
@@ -199,7 +206,7 @@ type xmlMark struct {
 
 func (t *xmlTokens) mark() any {
 	c := *t
-	c.text = slices.Clone(t.text)
+	c.text, c.buf = slices.Clone(t.text), nil
 	return &xmlMark{t: c, r: t.r.Mark()}
 }
 

@@ -41,8 +41,8 @@ const (
 	Text              // character data, entities decoded; CDATA as is
 )
 
-// Token is one token. Its byte slices are valid until the next call of
-// Next: they point into the document or into the reader's buffer.
+// Token is one token. Its byte slices point into the document, or (text
+// with entities) into new memory.
 type Token struct {
 	Kind Kind
 	Name []byte // Start and End
@@ -63,8 +63,6 @@ type Reader struct {
 	closing  bool     // the last Start was <name/>: its End comes next
 	roots    int
 	err      error
-	buf      []byte // decoded text or attribute values
-	typ      []byte
 }
 
 // New returns a reader of b that refuses nesting deeper than maxDepth.
@@ -123,6 +121,9 @@ func (r *Reader) Next() Token {
 			return Token{Kind: Text, Text: r.decode(raw)}
 		}
 		rest := r.b[r.i:]
+		if len(rest) > 1 && rest[1] != '!' && rest[1] != '?' && rest[1] != '/' {
+			return r.start() // the usual case
+		}
 		switch {
 		case bytes.HasPrefix(rest, []byte("<!--")):
 			if !r.skipPast("-->", "comment") {
@@ -234,9 +235,8 @@ func (r *Reader) start() Token {
 			}
 		}
 		switch string(attr) {
-		case "type": // kept apart from buf, which nil's value may reuse
-			r.typ = append(r.typ[:0], r.decode(value)...)
-			t.Type = r.typ
+		case "type":
+			t.Type = r.decode(value)
 		case "nil":
 			t.Nil = string(r.decode(value)) == "true"
 		}
@@ -276,7 +276,7 @@ func (r *Reader) decode(raw []byte) []byte {
 	if bytes.IndexByte(raw, '&') < 0 {
 		return raw
 	}
-	b := r.buf[:0]
+	b := make([]byte, 0, len(raw))
 	for i := 0; i < len(raw); {
 		if raw[i] != '&' {
 			b = append(b, raw[i])
@@ -293,7 +293,6 @@ func (r *Reader) decode(raw []byte) []byte {
 		b = append(b, '&')
 		i++
 	}
-	r.buf = b
 	return b
 }
 
