@@ -262,7 +262,14 @@ function checkApi() {
     version = args.target;
   }
   const packages = ['@grafana/data', '@grafana/ui', '@grafana/runtime'];
-  const target = packages.map((p) => `${p}@${version}`).join(',');
+  // The latest releases, resolved here so that the `config` check below
+  // knows which version levitate unpacked.
+  const versions = packages.map((p) => (version === 'latest' ? npmLatest(p) : version));
+  if (versions.some((v) => !v)) {
+    fail('could not resolve the latest @grafana/data, ui and runtime (npm view)');
+    return;
+  }
+  const target = packages.map((p, i) => `${p}@${versions[i]}`).join(',');
   const levitate = path.join(root, 'node_modules/.bin/levitate');
   if (!fs.existsSync(levitate)) {
     fail('node_modules/.bin/levitate is missing: npm ci installs @grafana/levitate (devDependencies)');
@@ -288,7 +295,7 @@ function checkApi() {
       console.log(out);
       fail('levitate could not process a package (registry unreachable?)');
     }
-    checkConfigFields(path.join(tmp, `@grafana/runtime@${version}`, 'package'), version);
+    checkConfigFields(path.join(tmp, `@grafana/runtime@${versions[2]}`, 'package'), versions[2]);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
@@ -316,6 +323,11 @@ function checkConfigFields(runtimeDir, version) {
       }
     }
   }
+}
+
+function npmLatest(pkg) {
+  const r = spawnSync('npm', ['view', `${pkg}@latest`, 'version'], { cwd: root, encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : '';
 }
 
 function sourceFiles(dir) {
