@@ -111,8 +111,11 @@ func (t *telephony) HandleQuery(ctx context.Context, q backend.DataQuery) backen
 // Resources serves the editor's and variables' routes below /telephony/.
 func (t *telephony) Resources() http.Handler { return t.resources }
 
-// Dispose releases idle connections.
-func (t *telephony) Dispose() { t.api.Close() }
+// Dispose releases idle connections and the lookups kept.
+func (t *telephony) Dispose() {
+	t.api.Close()
+	forgetLookups(t.lines.owner, t.accounts.owner, t.lineLists.owner, t.accountLs.owner)
+}
 
 // get calls GET path?query and decodes the JSON answer into v.
 func (t *telephony) get(ctx context.Context, path string, query url.Values, v any) error {

@@ -91,14 +91,10 @@ func (c *lru) getMoved(w *windowRef, now time.Time) (*Response, bool) {
 // put stores an answer until expires, evicting the least recently used
 // entries beyond the byte bound. An answer larger than a quarter of the
 // bound is not cached at all, so one huge answer cannot flush the rest.
-func (c *lru) put(key string, resp *Response, expires time.Time) {
-	c.putWindow(key, resp, expires, nil)
-}
-
-// putWindow is put for a call with a Window: win is the range the answer was
-// fetched for, and the answer becomes its call's answer for moved ranges
-// (see getMoved) unless the call already has one for a later range.
-func (c *lru) putWindow(key string, resp *Response, expires time.Time, win *windowRef) {
+// For a call with a Window, win is the range the answer was fetched for, and
+// the answer becomes its call's answer for moved ranges (see getMoved)
+// unless the call already has one for a later range; nil for other calls.
+func (c *lru) put(key string, resp *Response, expires time.Time, win *windowRef) {
 	size := responseSize(key, resp)
 	if size > c.maxBytes/4 {
 		return
@@ -129,13 +125,6 @@ func (c *lru) remove(el *list.Element) {
 		delete(c.windows, e.win.key)
 	}
 	c.bytes -= e.size
-}
-
-// stats returns the entry count and bytes held, for tests and debugging.
-func (c *lru) stats() (int, int64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.items), c.bytes
 }
 
 func responseSize(key string, r *Response) int64 {

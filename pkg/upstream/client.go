@@ -250,7 +250,7 @@ func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
 		}
 		resp, err := c.attempts(ctx, call, target, idempotent)
 		if err == nil && cacheable {
-			c.cache.putWindow(key, resp, time.Now().Add(c.opts.CacheTTL), win)
+			c.cache.put(key, resp, time.Now().Add(c.opts.CacheTTL), win)
 		}
 		return resp, err
 	})

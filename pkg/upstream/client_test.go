@@ -333,7 +333,7 @@ func TestLRUEvictsByBytes(t *testing.T) {
 	now := time.Now()
 	body := make([]byte, 1000)
 	for i := range 20 {
-		c.put(fmt.Sprint(i), &Response{Body: body}, now.Add(time.Minute))
+		c.put(fmt.Sprint(i), &Response{Body: body}, now.Add(time.Minute), nil)
 		if i == 5 {
 			c.get("0", now) // 0 becomes recently used
 		}
@@ -348,7 +348,7 @@ func TestLRUEvictsByBytes(t *testing.T) {
 	if _, ok := c.get("1", now); ok {
 		t.Fatal("an old entry survived")
 	}
-	c.put("huge", &Response{Body: make([]byte, 5000)}, now.Add(time.Minute))
+	c.put("huge", &Response{Body: make([]byte, 5000)}, now.Add(time.Minute), nil)
 	if _, ok := c.get("huge", now); ok {
 		t.Fatal("an entry over a quarter of the bound was cached")
 	}

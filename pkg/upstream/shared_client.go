@@ -44,7 +44,7 @@ func (c *Client) sharedDo(ctx context.Context, call Call, target, key string, wi
 	defer release()
 	resp, err := c.attempts(ctx, call, target, true)
 	if err == nil {
-		c.cache.putWindow(key, resp, time.Now().Add(c.opts.CacheTTL), win)
+		c.cache.put(key, resp, time.Now().Add(c.opts.CacheTTL), win)
 		sh.put(ctx, key, resp, c.opts.CacheTTL, win)
 	}
 	return resp, err
@@ -62,7 +62,7 @@ func (c *Client) sharedGet(ctx context.Context, key string, win *windowRef) (*Re
 	if !ok {
 		return nil, false
 	}
-	c.cache.put(key, resp, time.Now().Add(ttl))
+	c.cache.put(key, resp, time.Now().Add(ttl), nil)
 	metricSharedHits.WithLabelValues(c.opts.Source).Inc()
 	return resp, true
 }

@@ -92,8 +92,8 @@ func TestMovedWindowFollowsTheLatestRange(t *testing.T) {
 	ref := func(to time.Time) *windowRef {
 		return &windowRef{key: "w", from: to.Add(-time.Hour), to: to, maxShift: time.Minute}
 	}
-	l.putWindow("a", &Response{Body: []byte("a")}, now.Add(time.Minute), ref(t0.Add(time.Minute)))
-	l.putWindow("b", &Response{Body: []byte("b")}, now.Add(time.Minute), ref(t0)) // an older range, arriving later
+	l.put("a", &Response{Body: []byte("a")}, now.Add(time.Minute), ref(t0.Add(time.Minute)))
+	l.put("b", &Response{Body: []byte("b")}, now.Add(time.Minute), ref(t0)) // an older range, arriving later
 	if r, ok := l.getMoved(ref(t0.Add(90*time.Second)), now); !ok || string(r.Body) != "a" {
 		t.Fatalf("got %v %v, want the answer of the latest range", r, ok)
 	}
