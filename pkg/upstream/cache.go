@@ -53,13 +53,9 @@ func newLRU(maxBytes int64) *lru {
 func (c *lru) get(key string, now time.Time) (*Response, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	el, ok := c.items[key]
-	if !ok {
-		return nil, false
-	}
-	e := el.Value.(*lruEntry)
-	if !now.Before(e.expires) {
-		c.remove(el)
+	el := c.items[key]
+	e := c.live(el, now)
+	if e == nil {
 		return nil, false
 	}
 	c.order.MoveToFront(el)
@@ -72,13 +68,9 @@ func (c *lru) get(key string, now time.Time) (*Response, bool) {
 func (c *lru) getMoved(w *windowRef, now time.Time) (*Response, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	el, ok := c.windows[w.key]
-	if !ok {
-		return nil, false
-	}
-	e := el.Value.(*lruEntry)
-	if !now.Before(e.expires) {
-		c.remove(el)
+	el := c.windows[w.key]
+	e := c.live(el, now)
+	if e == nil {
 		return nil, false
 	}
 	if shift := w.to.Sub(e.win.to); w.to.Sub(w.from) != e.win.to.Sub(e.win.from) || shift < 0 || shift > e.win.maxShift {
@@ -86,6 +78,20 @@ func (c *lru) getMoved(w *windowRef, now time.Time) (*Response, bool) {
 	}
 	c.order.MoveToFront(el)
 	return e.resp, true
+}
+
+// live returns el's entry unless el is nil or expired, dropping an expired
+// one; c.mu is held.
+func (c *lru) live(el *list.Element, now time.Time) *lruEntry {
+	if el == nil {
+		return nil
+	}
+	e := el.Value.(*lruEntry)
+	if !now.Before(e.expires) {
+		c.remove(el)
+		return nil
+	}
+	return e
 }
 
 // put stores an answer until expires, evicting the least recently used
