@@ -193,42 +193,15 @@ general:
 
 // Is reports whether key, a raw key as Object passes it (still escaped),
 // is name in any letter case, as encoding/json matches a key to a field:
-// escapes decoded, letters folded as bytes.EqualFold folds them. name is
-// ASCII.
+// escapes decoded, letters folded as bytes.EqualFold folds them (K, the
+// Kelvin sign, is k). name is ASCII.
 func Is(key []byte, name string) bool {
-	if len(key) < len(name) { // folding or escaping a name never makes it shorter
+	switch {
+	case len(key) < len(name): // folding or escaping a name never makes it shorter
 		return false
-	}
-	if len(key) == len(name) {
-		for i := range len(key) {
-			c, n := key[i], name[i]
-			if c == n || c|0x20 == n|0x20 && 'a' <= n|0x20 && n|0x20 <= 'z' {
-				continue
-			}
-			if c >= utf8.RuneSelf || c == '\\' {
-				return isFolded(key, name)
-			}
-			return false
-		}
-		return true
-	}
-	for _, c := range key {
-		if c >= utf8.RuneSelf || c == '\\' {
-			return isFolded(key, name)
-		}
-	}
-	return false
-}
-
-// isFolded is Is for a key with escapes or non-ASCII letters (K, the
-// Kelvin sign, folds to k).
-func isFolded(key []byte, name string) bool {
-	if bytes.IndexByte(key, '\\') >= 0 {
+	case bytes.IndexByte(key, '\\') >= 0:
 		v, err := Unquote(key)
-		if err != nil {
-			return false
-		}
-		return strings.EqualFold(v, name)
+		return err == nil && strings.EqualFold(v, name)
 	}
 	return bytes.EqualFold(key, []byte(name))
 }
