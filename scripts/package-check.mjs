@@ -103,6 +103,12 @@ function checkPackage() {
     if (isFile(file) && !isImage(file)) {
       fail(`screenshot dist/${s.path} is not a PNG, JPEG, GIF or SVG image`);
     }
+    // The catalog shows the documentation's screenshots (docs/img/, taken by
+    // the browser test on purpose); src/img/ holds copies for the bundler.
+    const docsImage = path.join(root, 'docs/img', path.basename(s.path ?? ''));
+    if (isFile(file) && isFile(docsImage) && !fs.readFileSync(file).equals(fs.readFileSync(docsImage))) {
+      fail(`screenshot dist/${s.path} differs from docs/img/${path.basename(s.path)}: copy it to src/img/ and rebuild`);
+    }
   }
 
   // Included dashboards: present, importable, and the provisioned ones.
