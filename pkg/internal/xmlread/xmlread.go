@@ -12,7 +12,8 @@
 // nothing but white space outside it, each end tag matching its start,
 // nesting at most MaxDepth deep (kept on a slice, never by recursion).
 // Comments, processing instructions and declarations (<!DOCTYPE …>) are
-// skipped; CDATA sections are text. Of the attributes, only the two Rails
+// skipped; CDATA sections are text. White space alone between two tags
+// (Rails' indentation, most of an answer's bytes) is not a token. Of the attributes, only the two Rails
 // writes for the readers are kept: type and nil. Entities (&amp; &#65;
 // &#x41;) are decoded in text and attribute values; a '&' that starts no
 // known reference stays as it is. Bytes that are not UTF-8 are passed on
@@ -112,13 +113,13 @@ func (r *Reader) Next() Token {
 			}
 			raw := r.b[r.i : r.i+lt]
 			r.i += lt
-			if len(r.open) == 0 {
-				if text := bytes.TrimSpace(raw); len(text) > 0 {
-					return r.fail("XML answer has text outside its root element: %q", q(text))
-				}
-				continue
+			switch text := bytes.TrimSpace(raw); {
+			case len(r.open) == 0 && len(text) > 0:
+				return r.fail("XML answer has text outside its root element: %q", q(text))
+			case len(text) > 0:
+				return Token{Kind: Text, Text: r.decode(raw)}
 			}
-			return Token{Kind: Text, Text: r.decode(raw)}
+			continue
 		}
 		rest := r.b[r.i:]
 		if len(rest) > 1 && rest[1] != '!' && rest[1] != '?' && rest[1] != '/' {

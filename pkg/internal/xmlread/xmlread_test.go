@@ -11,7 +11,8 @@ import (
 )
 
 // tokens renders what the reader reads: S name type nil, E name, T text
-// (adjacent texts joined, line ends as encoding/xml normalizes them).
+// (adjacent texts joined, line ends as encoding/xml normalizes them; text of
+// white space alone is not a token).
 func tokens(doc []byte, depth int) ([]string, error) {
 	r := New(doc, depth)
 	var out []string
@@ -22,7 +23,9 @@ func tokens(doc []byte, depth int) ([]string, error) {
 		case End:
 			out = append(out, "E "+string(tok.Name))
 		case Text:
-			out = appendText(out, string(tok.Text))
+			if len(bytes.TrimSpace(tok.Text)) > 0 { // a CDATA section of white space
+				out = appendText(out, string(tok.Text))
+			}
 		}
 	}
 	return out, r.Err()
@@ -92,7 +95,9 @@ func stdTokens(doc []byte) ([]string, bool) {
 				}
 				continue
 			}
-			out = appendText(out, string(t))
+			if len(bytes.TrimSpace(t)) > 0 {
+				out = appendText(out, string(t))
+			}
 		case xml.Directive:
 			if bytes.ContainsAny(t, "[<>") {
 				return nil, false
