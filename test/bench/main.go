@@ -404,7 +404,7 @@ func render(rec record, baseline, p5Before *saved, notes string, root string) st
 			extra = fmt.Sprintf(" (%.2f× against `encoding/json` into minimal structs, the floor before issue 12: %.1f ms)", t, res.median(s.bench, "floor-json-ms"))
 		}
 		if t := res.median(s.bench, "ratio-floor-text"); !math.IsNaN(t) {
-			extra += fmt.Sprintf(" (%.2f× against the tokenizer pass alone, figures left as text: %.1f ms)", t, res.median(s.bench, "floor-text-ms"))
+			extra += fmt.Sprintf(" (%.2f× against a minimal tokenizer into minimal structs, the figures left as text, the floor before issue 12: %.1f ms)", t, res.median(s.bench, "floor-text-ms"))
 		}
 		w("| P1 | %s — %s (%.1f MB) | bytes → frames %.1f ms; floor (%s) %.1f ms | **%.2f×**%s | %s | %s |\n",
 			s.name, s.what, res.median(s.bench, "MB"), fr, s.floor, fl, ratio, extra, goalP1.text, v)
@@ -562,7 +562,7 @@ func compareRows(res results, base *saved) [][3]string {
 			after += fmt.Sprintf("; against `encoding/json` into minimal structs (the before floor) %.2f× (÷ %.1f ms)", t, res.median(s.bench, "floor-json-ms"))
 		}
 		if t := res.median(s.bench, "ratio-floor-text"); !math.IsNaN(t) {
-			after += fmt.Sprintf("; against the text floor of the first run %.2f× (÷ %.1f ms)", t, res.median(s.bench, "floor-text-ms"))
+			after += fmt.Sprintf("; against the text-only floor (the before floor) %.2f× (÷ %.1f ms)", t, res.median(s.bench, "floor-text-ms"))
 		}
 		rows = append(rows, [3]string{"P1 " + s.name + " (frames ÷ floor)", before, after})
 	}
