@@ -20,6 +20,8 @@ module.exports = {
     '^.+\\.mjs$': swcTransform,
   },
   transformIgnorePatterns: [nodeModulesToTransform([...grafanaESModules, ...pluginUiESModules])],
-  // Editor tests drive real @grafana/ui comboboxes; give them room on a busy 2-core machine.
-  testTimeout: 20000,
+  // Editor tests drive real @grafana/ui comboboxes; give them room on a busy 2-core machine (a test
+  // picking four options took 12 s with five jobs sharing two cores). A guard against a hang, not a
+  // speed goal.
+  testTimeout: 60000,
 };
