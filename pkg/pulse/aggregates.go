@@ -240,18 +240,18 @@ func (s *scanner) aggregateRow(w *wireAggregate) *wireAggregate {
 		return w
 	}
 	s.Object(func(key []byte) {
-		switch {
-		case jsonread.Is(key, "entreprise"):
+		switch string(s.fold(key)) {
+		case "entreprise":
 			w.Entreprise = s.entity()
-		case jsonread.Is(key, "enterprise"):
+		case "enterprise":
 			w.Enterprise = s.entity()
-		case jsonread.Is(key, "device"):
+		case "device":
 			w.Device = s.devices()
-		case jsonread.Is(key, "route"):
+		case "route":
 			w.Route = s.scalar()
-		case jsonread.Is(key, "totalRequests"):
+		case "totalrequests":
 			w.TotalRequests = s.number()
-		case jsonread.Is(key, "averageComplexity"):
+		case "averagecomplexity":
 			w.AverageComplexity = s.number()
 		default:
 			s.Skip()

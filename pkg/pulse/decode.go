@@ -164,24 +164,24 @@ func (s *scanner) logRow() wireLog {
 	var other entity // the "enterprise" spelling; the document's "entreprise" wins
 	w.Timestamp.raw = "(none)"
 	s.Object(func(key []byte) {
-		switch {
-		case jsonread.Is(key, "entreprise"):
+		switch string(s.fold(key)) {
+		case "entreprise":
 			w.Enterprise = s.entity()
-		case jsonread.Is(key, "enterprise"):
+		case "enterprise":
 			other = s.entity()
-		case jsonread.Is(key, "device"):
+		case "device":
 			w.Device = s.devices()
-		case jsonread.Is(key, "route"):
+		case "route":
 			w.Route = s.scalar()
-		case jsonread.Is(key, "method"):
+		case "method":
 			w.Method = s.scalar()
-		case jsonread.Is(key, "timestamp"):
+		case "timestamp":
 			w.Timestamp = s.stamp()
-		case jsonread.Is(key, "executionTime"):
+		case "executiontime":
 			w.ExecutionTime = s.number()
-		case jsonread.Is(key, "responseSize"):
+		case "responsesize":
 			w.ResponseSize = s.number()
-		case jsonread.Is(key, "complexityScore"):
+		case "complexityscore":
 			w.ComplexityScore = s.number()
 		default:
 			s.Skip()

@@ -24,12 +24,20 @@ type scanner struct {
 	// devs is reused by devices: the list it returns is valid until the
 	// next call, which is all a row needs.
 	devs deviceList
+	keys []byte // reused by fold
+}
+
+// fold is a key folded to be matched against lower-case names in any
+// letter case (jsonread.Fold), valid until the next call.
+func (s *scanner) fold(key []byte) []byte {
+	s.keys = jsonread.Fold(s.keys[:0], key)
+	return s.keys
 }
 
 // newScanner returns a scanner of b that keeps each string once when
 // intern is set.
 func newScanner(b []byte, intern bool) *scanner {
-	s := &scanner{Reader: jsonread.New(b)}
+	s := &scanner{Reader: jsonread.New(b), keys: make([]byte, 0, 32)}
 	s.LooseEscapes = true // an odd escape in a timestamp or a skipped value leaves the row out, not the page
 	if intern {
 		s.Intern()
@@ -73,12 +81,12 @@ func (s *scanner) entity() (e entity) {
 	case jsonread.ObjectKind:
 		var oid string
 		s.Object(func(key []byte) {
-			switch {
-			case jsonread.Is(key, "id"):
+			switch string(s.fold(key)) {
+			case "id":
 				e.ID = s.scalar()
-			case jsonread.Is(key, "_id"):
+			case "_id":
 				oid = s.scalar()
-			case jsonread.Is(key, "name"):
+			case "name":
 				e.Name = s.scalar()
 			default:
 				s.Skip()

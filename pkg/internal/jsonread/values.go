@@ -3,8 +3,8 @@ package jsonread
 // What the sources take from the tokens, the same for all: strings decoded
 // and kept once per answer, numbers as float64 or int64 (a number past
 // float64, such as 1e400, and NaN or an infinity sent as a string, are no
-// number), the kind of the value that comes next, keys matched in any
-// letter case, and the words for upstream bytes in a message.
+// number), the kind of the value that comes next, keys folded to match in
+// any letter case, and the words for upstream bytes in a message.
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/opsdeck/servicestats/pkg/upstream"
@@ -191,19 +192,52 @@ general:
 	return v, err == nil
 }
 
-// Is reports whether key, a raw key as Object passes it (still escaped),
-// is name in any letter case, as encoding/json matches a key to a field:
-// escapes decoded, letters folded as bytes.EqualFold folds them (K, the
-// Kelvin sign, is k). name is ASCII.
-func Is(key []byte, name string) bool {
-	switch {
-	case len(key) < len(name): // folding or escaping a name never makes it shorter
-		return false
-	case bytes.IndexByte(key, '\\') >= 0:
-		v, err := Unquote(key)
-		return err == nil && strings.EqualFold(v, name)
+// Fold appends key, a raw key as Object passes it (still escaped), folded
+// to match names in any letter case as encoding/json matches a key to a
+// field: escapes decoded, each letter folded as bytes.EqualFold folds it,
+// ASCII letters in lower case (K, the Kelvin sign, is k). A mapping
+// switches on string(Fold(buf[:0], key)) against lower-case names: one pass
+// over the key, whatever the number of names.
+func Fold(dst, key []byte) []byte {
+	n := len(dst)
+	for _, c := range key {
+		if c >= utf8.RuneSelf || c == '\\' {
+			return foldRunes(dst[:n], key)
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
 	}
-	return bytes.EqualFold(key, []byte(name))
+	return dst
+}
+
+// foldRunes is Fold for a key with escapes or beyond ASCII: each rune the
+// smallest of its case-folding orbit (encoding/json's foldName), then
+// ASCII in lower case.
+func foldRunes(dst, key []byte) []byte {
+	text := string(key)
+	if bytes.IndexByte(key, '\\') >= 0 {
+		v, err := Unquote(key)
+		if err != nil {
+			return append(dst, key...) // a bad escape (LooseEscapes): no name has a backslash
+		}
+		text = v
+	}
+	for _, c := range text {
+		for next := unicode.SimpleFold(c); ; next = unicode.SimpleFold(next) { // up the orbit to where it wraps
+			if next <= c {
+				c = next
+				break
+			}
+			c = next
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = utf8.AppendRune(dst, c)
+	}
+	return dst
 }
 
 // ExcerptRunes is how many characters of upstream bytes Excerpt keeps.
