@@ -164,7 +164,7 @@ func (s *scanner) logRow() wireLog {
 	var other entity // the "enterprise" spelling; the document's "entreprise" wins
 	w.Timestamp.raw = "(none)"
 	s.Object(func(key []byte) {
-		switch string(s.fold(key)) {
+		switch string(s.fold(key)) { // in any letter case, the last of a repeated key winning
 		case "entreprise":
 			w.Enterprise = s.entity()
 		case "enterprise":
