@@ -85,7 +85,7 @@ func (t *xmlTokens) root() bool {
 	return true
 }
 
-func (t *xmlTokens) started(tok xmlread.Token) xmlElement {
+func (t *xmlTokens) started(tok *xmlread.Token) xmlElement {
 	return xmlElement{name: tok.Name, array: string(tok.Type) == "array", isNil: tok.Nil, depth: t.r.Depth()}
 }
 

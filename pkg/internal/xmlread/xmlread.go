@@ -23,6 +23,7 @@ package xmlread
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -64,6 +65,7 @@ type Reader struct {
 	closing  bool     // the last Start was <name/>: its End comes next
 	roots    int
 	err      error
+	tok      Token // the token Next returned
 }
 
 // New returns a reader of b that refuses nesting deeper than maxDepth.
@@ -75,26 +77,32 @@ func (r *Reader) Err() error { return r.err }
 // Depth is the number of elements open.
 func (r *Reader) Depth() int { return len(r.open) }
 
-func (r *Reader) fail(format string, a ...any) Token {
+func (r *Reader) fail(format string, a ...any) *Token {
 	if r.err == nil {
 		r.err = fmt.Errorf(format, a...)
 	}
-	return Token{}
+	r.tok = Token{}
+	return &r.tok
+}
+
+func (r *Reader) emit(t Token) *Token {
+	r.tok = t
+	return &r.tok
 }
 
 func q(b []byte) string { return upstream.Quote(string(b[:min(len(b), 64<<10)])) }
 
 // Next reads the next token: Kind EOF at the end of the document and after
-// an error.
-func (r *Reader) Next() Token {
+// an error. The token is the reader's, until the next call.
+func (r *Reader) Next() *Token {
 	if r.err != nil {
-		return Token{}
+		return r.emit(Token{})
 	}
 	if r.closing {
 		r.closing = false
 		name := r.open[len(r.open)-1]
 		r.open = r.open[:len(r.open)-1]
-		return Token{Kind: End, Name: name}
+		return r.emit(Token{Kind: End, Name: name})
 	}
 	for {
 		if r.i >= len(r.b) {
@@ -104,31 +112,36 @@ func (r *Reader) Next() Token {
 			case r.roots != 1:
 				return r.fail("XML answer has %d root elements, expected one", r.roots)
 			}
-			return Token{}
+			return r.emit(Token{})
 		}
-		lt := bytes.IndexByte(r.b[r.i:], '<')
-		if lt != 0 {
+		if r.b[r.i] != '<' {
+			from := r.i
+			r.i += spaces(r.b[r.i:])
+			if r.i == len(r.b) || r.b[r.i] == '<' {
+				continue // white space alone
+			}
+			lt := bytes.IndexByte(r.b[r.i:], '<')
 			if lt < 0 {
 				lt = len(r.b) - r.i
 			}
-			raw := r.b[r.i : r.i+lt]
 			r.i += lt
-			switch text := bytes.TrimSpace(raw); {
-			case len(r.open) == 0 && len(text) > 0:
-				return r.fail("XML answer has text outside its root element: %q", q(text))
-			case len(text) > 0:
-				return Token{Kind: Text, Text: r.decode(raw)}
+			raw := r.b[from:r.i]
+			if len(r.open) == 0 {
+				return r.fail("XML answer has text outside its root element: %q", q(bytes.TrimSpace(raw)))
 			}
-			continue
+			return r.emit(Token{Kind: Text, Text: r.decode(raw)})
 		}
 		rest := r.b[r.i:]
-		if len(rest) > 1 && rest[1] != '!' && rest[1] != '?' && rest[1] != '/' {
+		if len(rest) > 1 && rest[1] != '!' && rest[1] != '?' {
+			if rest[1] == '/' {
+				return r.end()
+			}
 			return r.start() // the usual case
 		}
 		switch {
 		case bytes.HasPrefix(rest, []byte("<!--")):
 			if !r.skipPast("-->", "comment") {
-				return Token{}
+				return &r.tok
 			}
 		case bytes.HasPrefix(rest, []byte("<![CDATA[")):
 			start := r.i + len("<![CDATA[")
@@ -140,17 +153,15 @@ func (r *Reader) Next() Token {
 				return r.fail("XML has text outside its root element")
 			}
 			r.i = start + end + len("]]>")
-			return Token{Kind: Text, Text: r.b[start : start+end]}
+			return r.emit(Token{Kind: Text, Text: r.b[start : start+end]})
 		case bytes.HasPrefix(rest, []byte("<?")):
 			if !r.skipPast("?>", "processing instruction") {
-				return Token{}
+				return &r.tok
 			}
 		case bytes.HasPrefix(rest, []byte("<!")):
 			if !r.skipPast(">", "declaration") {
-				return Token{}
+				return &r.tok
 			}
-		case bytes.HasPrefix(rest, []byte("</")):
-			return r.end()
 		default:
 			return r.start()
 		}
@@ -160,14 +171,22 @@ func (r *Reader) Next() Token {
 func (r *Reader) skipPast(end, what string) bool {
 	i := bytes.Index(r.b[r.i:], []byte(end))
 	if i < 0 {
-		r.fail("XML %s never ends", what)
+		r.fail("XML %s never ends", what) // r.tok is EOF
 		return false
 	}
 	r.i += i + len(end)
 	return true
 }
 
-func (r *Reader) end() Token {
+func (r *Reader) end() *Token {
+	if n := len(r.open); n > 0 { // </name> of the open element: the usual case
+		top := r.open[n-1]
+		if rest := r.b[r.i+2:]; len(rest) > len(top) && rest[len(top)] == '>' && bytes.Equal(rest[:len(top)], top) {
+			r.i += len(top) + 3
+			r.open = r.open[:n-1]
+			return r.emit(Token{Kind: End, Name: top})
+		}
+	}
 	gt := bytes.IndexByte(r.b[r.i:], '>')
 	if gt < 0 {
 		return r.fail("XML closing tag never ends")
@@ -181,11 +200,11 @@ func (r *Reader) end() Token {
 		return r.fail("XML closing tag </%s> does not match the open element <%s>", q(name), q(top))
 	}
 	r.open = r.open[:len(r.open)-1]
-	return Token{Kind: End, Name: name}
+	return r.emit(Token{Kind: End, Name: name})
 }
 
 // start reads <name attr="v" …> or <name …/>.
-func (r *Reader) start() Token {
+func (r *Reader) start() *Token {
 	r.i++ // '<'
 	name := r.name()
 	if len(name) == 0 {
@@ -197,7 +216,8 @@ func (r *Reader) start() Token {
 	if len(r.open) >= r.maxDepth {
 		return r.fail("XML nests deeper than %d elements: %w", r.maxDepth, ErrTooDeep)
 	}
-	t := Token{Kind: Start, Name: name}
+	t := &r.tok
+	*t = Token{Kind: Start, Name: name}
 	for {
 		r.space()
 		if r.i >= len(r.b) {
@@ -263,11 +283,18 @@ func (r *Reader) name() []byte {
 	return r.b[start:r.i]
 }
 
-func (r *Reader) space() {
-	for r.i < len(r.b) && (r.b[r.i] == ' ' || r.b[r.i] == '\t' || r.b[r.i] == '\r' || r.b[r.i] == '\n') {
-		r.i++
+// spaces counts the white space b starts with, eight spaces at a time
+// where it can: the indentation of Rails' XML is most of its bytes.
+func spaces(b []byte) int {
+	i := 0
+	for ; i+8 <= len(b) && binary.LittleEndian.Uint64(b[i:]) == 0x2020202020202020; i += 8 {
 	}
+	for ; i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n'); i++ {
+	}
+	return i
 }
+
+func (r *Reader) space() { r.i += spaces(r.b[r.i:]) }
 
 var entities = map[string]string{"amp": "&", "lt": "<", "gt": ">", "quot": `"`, "apos": "'"}
 
