@@ -93,8 +93,8 @@ type tokens interface {
 	list(item func())               // item reads the element
 	skip()
 	// mark and rewind go back to a value already read, to read it again.
-	mark() any
-	rewind(any)
+	mark() int
+	rewind(int)
 }
 
 // mapping turns the tokens of one answer into samples.
@@ -115,6 +115,8 @@ type mapping struct {
 	groupReaders [2]groupReader
 	figs         [2]figure
 	figsMember   func(key []byte)
+	entryReader  entryReader
+	statSlots    [5]stat
 }
 
 // saved is what a reading that is read again takes back.
@@ -201,7 +203,7 @@ func (m *mapping) statsObject(depth int) error {
 	var st *stat
 	var inner error
 	read := func(only int) {
-		st = m.beginStat()
+		st = m.beginStat(2 + depth)
 		m.t.object(func(key []byte) {
 			role := roleOf(key, depth)
 			if only == 0 {
@@ -335,41 +337,51 @@ func (m *mapping) entryValue() error {
 	if k := m.t.peek(); k != kObject {
 		return fmt.Errorf("expected an object, found %s", kindText(k, m.t.scalar()))
 	}
-	mark, start := m.t.mark(), m.save()
-	st := m.beginStat()
-	first, wrapped, other := true, false, false
-	var err error
-	m.t.object(func(key []byte) {
-		isStat := string(key) == "stat"
-		switch {
-		case other:
-			m.t.skip()
-		case isStat && (first || wrapped):
-			m.restore(start)
-			wrapped, err = true, m.innerStat()
-		case wrapped:
-			other = true
-			m.t.skip()
-		default:
-			st.member(key)
-		}
-		first = false
-	})
-	if other { // {"stat": {…}, "date": …}: the object is the stat
-		m.restore(start)
-		m.t.rewind(mark)
-		st = m.beginStat()
-		m.t.object(func(key []byte) {
-			if string(key) == "stat" {
-				m.t.skip()
-			} else {
-				st.member(key)
-			}
-		})
-	} else if wrapped {
-		return err
+	e := &m.entryReader
+	if e.member == nil {
+		e.member = e.read
 	}
-	return m.endStat(st)
+	mark := m.t.mark()
+	*e = entryReader{m: m, member: e.member, start: m.save(), st: m.beginStat(0), first: true}
+	m.t.object(e.member)
+	if e.other { // {"stat": {…}, "date": …}: the object is the stat
+		m.restore(e.start)
+		m.t.rewind(mark)
+		e.st = m.beginStat(0)
+		m.t.object(e.member)
+	} else if e.wrapped {
+		return e.err
+	}
+	return m.endStat(e.st)
+}
+
+// entryReader reads the members of an entry (entryValue).
+type entryReader struct {
+	m                     *mapping
+	member                func(key []byte) // read, made once
+	start                 saved
+	st                    *stat
+	first, wrapped, other bool
+	err                   error
+}
+
+func (e *entryReader) read(key []byte) {
+	m, isStat := e.m, string(key) == "stat"
+	switch {
+	case e.other && isStat: // read again, as a stat
+		m.t.skip()
+	case e.other:
+		e.st.member(key)
+	case isStat && (e.first || e.wrapped):
+		m.restore(e.start)
+		e.wrapped, e.err = true, m.innerStat()
+	case e.wrapped:
+		e.other = true
+		m.t.skip()
+	default:
+		e.st.member(key)
+	}
+	e.first = false
 }
 
 // innerStat reads the stat of {"stat": {…}}.
@@ -377,8 +389,8 @@ func (m *mapping) innerStat() error {
 	if k := m.t.peek(); k != kObject {
 		return fmt.Errorf("expected an object, found %s", kindText(k, m.t.scalar()))
 	}
-	st := m.beginStat()
-	m.t.object(st.member)
+	st := m.beginStat(1)
+	m.t.object(st.memberFn)
 	return m.endStat(st)
 }
 
@@ -387,6 +399,7 @@ func (m *mapping) innerStat() error {
 // date, the date, cached, non_cached, then the groups).
 type stat struct {
 	m        *mapping
+	memberFn func(key []byte) // member, made once
 	base     int // the index of the stat's first group sample
 	hasDate  bool
 	dateKind kind
@@ -402,11 +415,19 @@ type figure struct {
 	err          error
 }
 
-func (m *mapping) beginStat() *stat {
+// beginStat begins a stat in one of the mapping's slots: 0 for an entry,
+// 1 for the stat inside {"stat": {…}}, 2 + depth for statsObject's.
+func (m *mapping) beginStat(slot int) *stat {
 	if len(m.cur) > 0 {
 		m.prev, m.cur = m.cur, m.prev[:0]
 	}
-	return &stat{m: m, base: len(m.a.samples)}
+	st := &m.statSlots[slot]
+	fn := st.memberFn
+	if fn == nil {
+		fn = st.member
+	}
+	*st = stat{m: m, base: len(m.a.samples), memberFn: fn}
+	return st
 }
 
 // groupFields maps the containers of grouped stats to their dimension.
@@ -415,13 +436,14 @@ var groupFields = map[string]string{"resources": "resource", "resource": "resour
 // member reads one member of a stat; others are skipped.
 func (st *stat) member(key []byte) {
 	m := st.m
-	switch name := string(key); name {
+	switch string(key) {
 	case "date":
 		st.hasDate, st.dateKind = true, m.t.peek()
 		m.date = append(m.date[:0], m.t.scalar()...)
 	case trafficCached, trafficNonCached:
 		st.own[trafficIndex(key)] = m.figure()
 	case "resources", "resource", "locations", "location":
+		name := string(key)
 		dim := groupFields[name]
 		if st.groupErr == nil && m.a.dim != "" && m.a.dim != dim {
 			st.groupErr = fmt.Errorf("stats grouped both by %s and by %s", m.a.dim, dim)
@@ -448,7 +470,8 @@ func (m *mapping) endStat(st *stat) error {
 	if err != nil {
 		return err
 	}
-	var own []sample
+	var buf [2]sample
+	own := buf[:0]
 	for k, f := range st.own {
 		if f.err != nil {
 			return fmt.Errorf("%s: %w", trafficKinds[k], f.err)

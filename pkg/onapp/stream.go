@@ -126,5 +126,5 @@ func (t *jsonTokens) object(member func(key []byte)) {
 
 func (t *jsonTokens) list(item func()) { t.r.Array(item) }
 func (t *jsonTokens) skip()            { t.r.Skip() }
-func (t *jsonTokens) mark() any        { t.r.Peek(); return t.r.Offset() }
-func (t *jsonTokens) rewind(at any)    { t.r.Rewind(at.(int)) }
+func (t *jsonTokens) mark() int        { t.r.Peek(); return t.r.Offset() }
+func (t *jsonTokens) rewind(at int)    { t.r.Rewind(at) }

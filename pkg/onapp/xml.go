@@ -12,7 +12,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/opsdeck/servicestats/pkg/internal/xmlread"
@@ -69,6 +68,7 @@ type xmlTokens struct {
 	buf     []byte
 	child   xmlElement
 	pending bool // child is read and not handed on yet
+	marks   []xmlMark
 }
 
 func newXMLTokens(body []byte) *xmlTokens {
@@ -200,20 +200,28 @@ func (t *xmlTokens) list(item func()) {
 
 // xmlMark is a position of the tokens.
 type xmlMark struct {
-	t xmlTokens
-	r xmlread.State
+	t    xmlTokens
+	text []byte
+	r    xmlread.State
 }
 
-func (t *xmlTokens) mark() any {
-	c := *t
-	c.text, c.buf = slices.Clone(t.text), nil
-	return &xmlMark{t: c, r: t.r.Mark()}
+// mark keeps the position in a slot of el's depth: a mark is rewound to
+// at its own depth only, before any other mark of that depth is taken.
+func (t *xmlTokens) mark() int {
+	d := t.el.depth
+	if d >= len(t.marks) {
+		t.marks = append(t.marks, make([]xmlMark, d+1-len(t.marks))...)
+	}
+	m := &t.marks[d]
+	m.t, m.text = *t, append(m.text[:0], t.text...)
+	m.t.marks = nil
+	t.r.Mark(&m.r)
+	return d
 }
 
-func (t *xmlTokens) rewind(at any) {
-	m := at.(*xmlMark)
-	r := t.r
+func (t *xmlTokens) rewind(d int) {
+	m, r, marks := &t.marks[d], t.r, t.marks
 	*t = m.t
-	t.r = r
-	t.r.Rewind(m.r)
+	t.r, t.marks, t.text = r, marks, m.text
+	t.r.Rewind(&m.r)
 }

@@ -26,7 +26,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"unicode/utf8"
 
@@ -349,13 +348,13 @@ type State struct {
 	closing  bool
 }
 
-// Mark returns the reader's position.
-func (r *Reader) Mark() State {
-	return State{i: r.i, roots: r.roots, open: slices.Clone(r.open), closing: r.closing}
+// Mark keeps the reader's position in s (reusing its memory).
+func (r *Reader) Mark(s *State) {
+	*s = State{i: r.i, roots: r.roots, open: append(s.open[:0], r.open...), closing: r.closing}
 }
 
 // Rewind goes back to a position Mark gave, when no error stopped the reader.
-func (r *Reader) Rewind(s State) {
+func (r *Reader) Rewind(s *State) {
 	if r.err == nil {
 		r.i, r.roots, r.open, r.closing = s.i, s.roots, append(r.open[:0], s.open...), s.closing
 	}
