@@ -400,7 +400,7 @@ func (m *mapping) innerStat() error {
 type stat struct {
 	m        *mapping
 	memberFn func(key []byte) // member, made once
-	base     int // the index of the stat's first group sample
+	base     int              // the index of the stat's first group sample
 	hasDate  bool
 	dateKind kind
 	own      [2]figure
