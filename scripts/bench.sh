@@ -6,8 +6,8 @@
 # cache budget), P5 (peak RSS of a fresh process ÷ the answer's bytes, for
 # every answer shape; before → after from test/bench/p5-before.json).
 #
-#   ./scripts/bench.sh               everything, 5 runs each (about 17 minutes on 2 cores: P3 and P3-HA
-#                                    take 5 each, P5 about 40 s a round)
+#   ./scripts/bench.sh               everything, 5 runs each (about 15 minutes on 2 cores: P3 and P3-HA
+#                                    take 5 each; P1, P2 and P5 about 40 s a round)
 #   BENCH_COUNT=7 ./scripts/bench.sh more runs
 #   BENCH_PPROF=/tmp/prof ./scripts/bench.sh   also write CPU and allocation profiles (slower)
 #
