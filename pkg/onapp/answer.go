@@ -92,9 +92,9 @@ type tokens interface {
 	object(member func(key []byte)) // member reads the member's value
 	list(item func())               // item reads the element
 	skip()
-	// mark and rewind go back to a value already read, to read it again.
-	mark() int
-	rewind(int)
+	// mark keeps the position before the next value: rewind goes back
+	// to it, to read the value again.
+	mark() (rewind func())
 }
 
 // mapping turns the tokens of one answer into samples.
@@ -110,13 +110,10 @@ type mapping struct {
 	// order: stats list the same groups in the same order, so an id is
 	// usually found at its place in the previous stat, without hashing.
 	prev, cur []uint32
-	// The readers of groups and figures, made once: a closure made for
-	// each of a million groups would cost an allocation each.
+	// The readers of group entries and figures (groupReader).
 	groupReaders [2]groupReader
 	figs         [2]figure
 	figsMember   func(key []byte)
-	entryReader  entryReader
-	statSlots    [5]stat
 }
 
 // saved is what a reading that is read again takes back.
@@ -192,59 +189,52 @@ func roleOf(key []byte, depth int) int {
 	return roleNone
 }
 
-// statsObject reads an object where stats are expected. Its members are
-// read in one pass as their role says; only when members of two roles
-// holding stats meet (never in OnApp's forms) is it read again, with the
-// role its keys decide.
+// statsObject reads an object where stats are expected, in one pass: the
+// members of the first role met are read as it says, the others skipped.
+// Only when the keys choose another role (never in OnApp's forms) is the
+// object read again, for that role's members.
 func (m *mapping) statsObject(depth int) error {
-	mark, start := m.t.mark(), m.save()
+	rewind, start := m.t.mark(), m.save()
 	var keys keySet
 	var msgs [2][]string // of errors, of error
 	var st *stat
 	var inner error
-	read := func(only int) {
-		st = m.beginStat(2 + depth)
-		m.t.object(func(key []byte) {
-			role := roleOf(key, depth)
-			if only == 0 {
-				keys.add(key)
-				if role != roleNone && role != roleErrors {
-					if keys.role == roleNone {
-						keys.role = role
-					} else if keys.role != role {
-						keys.mixed = true
-					}
-				}
+	role, again := roleNone, false // the role read; read again
+	read := func(key []byte) {
+		r := roleOf(key, depth)
+		if !again {
+			keys.add(key)
+			if role == roleNone && r != roleErrors {
+				role = r
 			}
-			if only == 0 && keys.mixed || only != 0 && role != only {
-				m.t.skip()
-				return
-			}
-			switch role {
-			case roleBare:
-				st.member(key)
-			case roleStats:
-				if err := m.stats(depth + 1); err != nil && inner == nil {
-					inner = fmt.Errorf("stats: %w", err)
-				}
-			case roleStat:
-				if m.t.peek() == kList {
-					m.t.list(m.entry)
-				} else {
-					m.entry()
-				}
-			case roleErrors:
+			if r == roleErrors {
 				i := 0
 				if string(key) == "error" {
 					i = 1
 				}
 				msgs[i] = m.messages(msgs[i], nil, 0)
-			default:
-				m.t.skip()
+				return
 			}
-		})
+		}
+		switch {
+		case r != role:
+			m.t.skip()
+		case r == roleBare:
+			st.member(key)
+		case r == roleStats:
+			if err := m.stats(depth + 1); err != nil && inner == nil {
+				inner = fmt.Errorf("stats: %w", err)
+			}
+		case r == roleStat && m.t.peek() == kList:
+			m.t.list(m.entry)
+		case r == roleStat:
+			m.entry()
+		default:
+			m.t.skip()
+		}
 	}
-	read(0)
+	st = m.beginStat()
+	m.t.object(read)
 	chosen := roleNone
 	switch {
 	case keys.date:
@@ -254,11 +244,12 @@ func (m *mapping) statsObject(depth int) error {
 	case keys.stat:
 		chosen = roleStat
 	}
-	if keys.mixed && chosen != roleNone {
+	if chosen != roleNone && chosen != role {
 		m.restore(start)
-		m.t.rewind(mark)
-		inner = nil
-		read(chosen)
+		rewind()
+		inner, role, again = nil, chosen, true
+		st = m.beginStat()
+		m.t.object(read)
 	}
 	switch chosen {
 	case roleBare:
@@ -281,12 +272,10 @@ func (m *mapping) statsObject(depth int) error {
 	return fmt.Errorf("expected stats, found an object with the keys %s", keys.quote())
 }
 
-// keySet keeps what statsObject needs of an object's keys: the roles met,
-// and the six least keys for a message.
+// keySet keeps what statsObject needs of an object's keys: those choosing
+// a role, and the six least keys for a message.
 type keySet struct {
 	date, stats, stat bool
-	role              int
-	mixed             bool
 	least             []string
 }
 
@@ -318,70 +307,47 @@ func (k *keySet) quote() string {
 	return strings.Join(out, ", ")
 }
 
-// entry reads one element of a list of stats: {"stat": {…}} or a bare stat.
+// entry reads one element of a list of stats.
 func (m *mapping) entry() {
 	if m.err != nil {
 		m.t.skip()
 		return
 	}
 	m.n++
-	n := m.n
 	if err := m.entryValue(); err != nil && m.err == nil {
-		m.err = fmt.Errorf("stat %d: %w", n, err)
+		m.err = fmt.Errorf("stat %d: %w", m.n, err)
 	}
 }
 
 // entryValue reads {"stat": {…}} (a last "stat" counts) as the stat inside,
-// and any other object as a stat.
+// and any other object as a stat: a member besides "stat" met after one
+// drops what the inner stat gave, and the object is read as the stat from
+// there ("stat" members are not a stat's).
 func (m *mapping) entryValue() error {
 	if k := m.t.peek(); k != kObject {
 		return fmt.Errorf("expected an object, found %s", kindText(k, m.t.scalar()))
 	}
-	e := &m.entryReader
-	if e.member == nil {
-		e.member = e.read
+	start, st := m.save(), m.beginStat()
+	first, wrapped, other := true, false, false
+	var err error
+	m.t.object(func(key []byte) {
+		switch isStat := string(key) == "stat"; {
+		case isStat && !other && (first || wrapped):
+			m.restore(start)
+			wrapped, err = true, m.innerStat()
+		case wrapped && !other:
+			m.restore(start)
+			other, st = true, m.beginStat()
+			st.member(key)
+		default:
+			st.member(key)
+		}
+		first = false
+	})
+	if wrapped && !other {
+		return err
 	}
-	mark := m.t.mark()
-	*e = entryReader{m: m, member: e.member, start: m.save(), st: m.beginStat(0), first: true}
-	m.t.object(e.member)
-	if e.other { // {"stat": {…}, "date": …}: the object is the stat
-		m.restore(e.start)
-		m.t.rewind(mark)
-		e.st = m.beginStat(0)
-		m.t.object(e.member)
-	} else if e.wrapped {
-		return e.err
-	}
-	return m.endStat(e.st)
-}
-
-// entryReader reads the members of an entry (entryValue).
-type entryReader struct {
-	m                     *mapping
-	member                func(key []byte) // read, made once
-	start                 saved
-	st                    *stat
-	first, wrapped, other bool
-	err                   error
-}
-
-func (e *entryReader) read(key []byte) {
-	m, isStat := e.m, string(key) == "stat"
-	switch {
-	case e.other && isStat: // read again, as a stat
-		m.t.skip()
-	case e.other:
-		e.st.member(key)
-	case isStat && (e.first || e.wrapped):
-		m.restore(e.start)
-		e.wrapped, e.err = true, m.innerStat()
-	case e.wrapped:
-		e.other = true
-		m.t.skip()
-	default:
-		e.st.member(key)
-	}
-	e.first = false
+	return m.endStat(st)
 }
 
 // innerStat reads the stat of {"stat": {…}}.
@@ -389,8 +355,8 @@ func (m *mapping) innerStat() error {
 	if k := m.t.peek(); k != kObject {
 		return fmt.Errorf("expected an object, found %s", kindText(k, m.t.scalar()))
 	}
-	st := m.beginStat(1)
-	m.t.object(st.memberFn)
+	st := m.beginStat()
+	m.t.object(st.member)
 	return m.endStat(st)
 }
 
@@ -399,8 +365,7 @@ func (m *mapping) innerStat() error {
 // date, the date, cached, non_cached, then the groups).
 type stat struct {
 	m        *mapping
-	memberFn func(key []byte) // member, made once
-	base     int              // the index of the stat's first group sample
+	base     int // the index of the stat's first group sample
 	hasDate  bool
 	dateKind kind
 	own      [2]figure
@@ -415,19 +380,11 @@ type figure struct {
 	err          error
 }
 
-// beginStat begins a stat in one of the mapping's slots: 0 for an entry,
-// 1 for the stat inside {"stat": {…}}, 2 + depth for statsObject's.
-func (m *mapping) beginStat(slot int) *stat {
+func (m *mapping) beginStat() *stat {
 	if len(m.cur) > 0 {
 		m.prev, m.cur = m.cur, m.prev[:0]
 	}
-	st := &m.statSlots[slot]
-	fn := st.memberFn
-	if fn == nil {
-		fn = st.member
-	}
-	*st = stat{m: m, base: len(m.a.samples), memberFn: fn}
-	return st
+	return &stat{m: m, base: len(m.a.samples)}
 }
 
 // groupFields maps the containers of grouped stats to their dimension.
@@ -483,9 +440,7 @@ func (m *mapping) endStat(st *stat) error {
 	if st.groupErr != nil {
 		return st.groupErr
 	}
-	if len(own) > 0 {
-		m.a.samples = slices.Insert(m.a.samples, st.base, own...)
-	}
+	m.a.samples = slices.Insert(m.a.samples, st.base, own...)
 	stamp := at.UnixNano()
 	for i := st.base; i < len(m.a.samples); i++ {
 		m.a.samples[i].at = stamp
@@ -555,10 +510,12 @@ func (m *mapping) group(dim string, unwrap bool) error {
 	return fmt.Errorf("a %s entry has figures but no numeric id", dim)
 }
 
-// groupReader reads the members of a group entry.
+// groupReader reads the members of a group entry. The mapping keeps one
+// for each of the two levels of an entry, its member function made once:
+// a closure made for each of a million groups costs allocations each.
 type groupReader struct {
 	m      *mapping
-	member func(key []byte) // read, made once
+	member func(key []byte) // read
 	dim    string
 	unwrap bool
 	figs   [2]figure
@@ -595,8 +552,8 @@ func (g *groupReader) read(key []byte) {
 	}
 }
 
-// idField is the index in groupReader.ids of a field carrying a group's
-// id, or -1.
+// idField is the index in groupReader.ids of a field carrying a group's id,
+// or -1.
 func idField(key []byte, dim string) int {
 	switch {
 	case string(key) == "id":
@@ -612,7 +569,7 @@ func idField(key []byte, dim string) int {
 // figures reads a group's {"cached": …, "non_cached": …} (others ignored).
 func (m *mapping) figures(g uint32) error {
 	m.figs = [2]figure{}
-	if m.figsMember == nil {
+	if m.figsMember == nil { // made once, as groupReader.member
 		m.figsMember = func(key []byte) {
 			if k := trafficIndex(key); k >= 0 {
 				m.figs[k] = m.figure()
@@ -642,19 +599,18 @@ func (m *mapping) addFigures(g uint32, figs [2]figure) error {
 // groupIndex returns the sample.group of a group id, adding it to the
 // table the first time.
 func (m *mapping) groupIndex(raw []byte) uint32 {
-	a := &m.a
-	if n := len(m.cur); n < len(m.prev) && a.groups[m.prev[n]-1] == string(raw) {
+	if n := len(m.cur); n < len(m.prev) && m.a.groups[m.prev[n]-1] == string(raw) {
 		m.cur = append(m.cur, m.prev[n])
 		return m.prev[n]
 	}
-	g, ok := a.ids[string(raw)]
+	g, ok := m.a.ids[string(raw)]
 	if !ok {
-		if a.ids == nil {
-			a.ids = map[string]uint32{}
+		if m.a.ids == nil {
+			m.a.ids = map[string]uint32{}
 		}
-		a.groups = append(a.groups, string(raw))
-		g = uint32(len(a.groups))
-		a.ids[string(raw)] = g
+		m.a.groups = append(m.a.groups, string(raw))
+		g = uint32(len(m.a.groups))
+		m.a.ids[string(raw)] = g
 	}
 	m.cur = append(m.cur, g)
 	return g

@@ -126,5 +126,9 @@ func (t *jsonTokens) object(member func(key []byte)) {
 
 func (t *jsonTokens) list(item func()) { t.r.Array(item) }
 func (t *jsonTokens) skip()            { t.r.Skip() }
-func (t *jsonTokens) mark() int        { t.r.Peek(); return t.r.Offset() }
-func (t *jsonTokens) rewind(at int)    { t.r.Rewind(at) }
+
+func (t *jsonTokens) mark() func() {
+	t.r.Peek()
+	at := t.r.Offset()
+	return func() { t.r.Rewind(at) }
+}

@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/opsdeck/servicestats/pkg/internal/xmlread"
@@ -64,11 +65,9 @@ type xmlTokens struct {
 	wrapped bool // the value next is {el.name: el}
 	looked  bool // el's kind is known: k, and text, or child when an object
 	k       kind
-	text    []byte // el's text, in the document, the reader's buffer or buf
-	buf     []byte
+	text    []byte // el's text: in the document, or new memory
 	child   xmlElement
 	pending bool // child is read and not handed on yet
-	marks   []xmlMark
 }
 
 func newXMLTokens(body []byte) *xmlTokens {
@@ -98,7 +97,7 @@ func (t *xmlTokens) look() {
 	if t.looked {
 		return
 	}
-	t.looked = true
+	t.looked, t.text = true, nil
 	switch {
 	case t.el.isNil:
 		t.k = kNull
@@ -107,16 +106,13 @@ func (t *xmlTokens) look() {
 		t.k = kList
 		return
 	}
-	t.text, t.buf = nil, t.buf[:0]
-	for n := 0; ; n++ {
+	for {
 		switch tok := t.r.Next(); tok.Kind {
 		case xmlread.Text: // one piece as it is (the usual case), more put together
-			if n == 1 {
-				t.buf = append(t.buf, t.text...)
-			}
-			if t.text = tok.Text; n > 0 {
-				t.buf = append(t.buf, tok.Text...)
-				t.text = t.buf
+			if t.text == nil {
+				t.text = tok.Text
+			} else {
+				t.text = append(slices.Clip(t.text), tok.Text...)
 			}
 		case xmlread.Start:
 			t.child, t.pending, t.k = t.started(tok), true, kObject
@@ -148,9 +144,7 @@ func (t *xmlTokens) scalar() []byte {
 }
 
 // skip reads the rest of el.
-func (t *xmlTokens) skip() {
-	t.finish(t.el.depth)
-}
+func (t *xmlTokens) skip() { t.finish(t.el.depth) }
 
 // finish reads up to the end of the element at depth.
 func (t *xmlTokens) finish(depth int) {
@@ -161,11 +155,10 @@ func (t *xmlTokens) finish(depth int) {
 
 // children hands each child of el on, wrapped or not.
 func (t *xmlTokens) children(wrapped bool, each func(name []byte)) {
+	t.look()
 	for {
-		var child xmlElement
-		if t.pending {
-			child = t.child
-		} else {
+		child := t.child
+		if !t.pending {
 			switch tok := t.r.Next(); tok.Kind {
 			case xmlread.Text:
 				continue
@@ -182,46 +175,24 @@ func (t *xmlTokens) children(wrapped bool, each func(name []byte)) {
 }
 
 func (t *xmlTokens) object(member func(key []byte)) {
-	if t.wrapped {
-		t.wrapped = false
-		el := t.el
-		member(el.name)
-		t.finish(el.depth)
+	if !t.wrapped {
+		t.children(false, member)
 		return
 	}
-	t.look()
-	t.children(false, member)
+	t.wrapped = false
+	el := t.el
+	member(el.name)
+	t.finish(el.depth)
 }
 
-func (t *xmlTokens) list(item func()) {
-	t.look()
-	t.children(true, func([]byte) { item() })
-}
+func (t *xmlTokens) list(item func()) { t.children(true, func([]byte) { item() }) }
 
-// xmlMark is a position of the tokens.
-type xmlMark struct {
-	t    xmlTokens
-	text []byte
-	r    xmlread.State
-}
-
-// mark keeps the position in a slot of el's depth: a mark is rewound to
-// at its own depth only, before any other mark of that depth is taken.
-func (t *xmlTokens) mark() int {
-	d := t.el.depth
-	if d >= len(t.marks) {
-		t.marks = append(t.marks, make([]xmlMark, d+1-len(t.marks))...)
+func (t *xmlTokens) mark() func() {
+	saved := *t
+	saved.r = t.r.Copy()
+	return func() {
+		if t.r.Err() == nil {
+			*t = saved
+		}
 	}
-	m := &t.marks[d]
-	m.t, m.text = *t, append(m.text[:0], t.text...)
-	m.t.marks = nil
-	t.r.Mark(&m.r)
-	return d
-}
-
-func (t *xmlTokens) rewind(d int) {
-	m, r, marks := &t.marks[d], t.r, t.marks
-	*t = m.t
-	t.r, t.marks, t.text = r, marks, m.text
-	t.r.Rewind(&m.r)
 }

@@ -26,6 +26,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 
@@ -341,21 +342,9 @@ func entity(name []byte) (string, bool) {
 	return string(rune(n)), true
 }
 
-// State is a reader's position, to go back to.
-type State struct {
-	i, roots int
-	open     [][]byte
-	closing  bool
-}
-
-// Mark keeps the reader's position in s (reusing its memory).
-func (r *Reader) Mark(s *State) {
-	*s = State{i: r.i, roots: r.roots, open: append(s.open[:0], r.open...), closing: r.closing}
-}
-
-// Rewind goes back to a position Mark gave, when no error stopped the reader.
-func (r *Reader) Rewind(s *State) {
-	if r.err == nil {
-		r.i, r.roots, r.open, r.closing = s.i, s.roots, append(r.open[:0], s.open...), s.closing
-	}
+// Copy returns a reader at r's position that reads on apart from r.
+func (r *Reader) Copy() Reader {
+	c := *r
+	c.open = slices.Clone(r.open)
+	return c
 }
