@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/opsdeck/servicestats/pkg/internal/jsonread"
-	"github.com/opsdeck/servicestats/pkg/internal/xmlread"
 	"github.com/opsdeck/servicestats/pkg/models"
 	"github.com/opsdeck/servicestats/pkg/upstream"
 )
@@ -74,13 +73,11 @@ func responseMessages(body []byte) []string {
 		}
 	case '<':
 		t := newXMLTokens(body)
-		if !t.root() {
-			return nil
+		var msgs []string
+		if t.root() {
+			msgs = (&mapping{t: t}).errorBody()
 		}
-		msgs := (&mapping{t: t}).errorBody()
-		for t.r.Next().Kind != xmlread.EOF {
-		}
-		if t.r.Err() == nil {
+		if t.end() == nil {
 			return msgs
 		}
 	}

@@ -33,21 +33,26 @@ const xmlBytesPerFigure = 64
 // refused for that, before any error of its content.
 func readXML(body []byte, loc *time.Location) (answer, error) {
 	t := newXMLTokens(body)
-	m := &mapping{t: t, loc: loc, want: len(body) / xmlBytesPerFigure}
 	var a answer
 	var err error
 	if t.root() {
-		a, err = m.read()
+		a, err = (&mapping{t: t, loc: loc, want: len(body) / xmlBytesPerFigure}).read()
 	}
-	for t.r.Next().Kind != xmlread.EOF { // the rest, to its end
-	}
-	if xerr := t.r.Err(); xerr != nil {
-		if errors.Is(xerr, xmlread.ErrTooDeep) {
-			xerr = fmt.Errorf("XML nests deeper than %d elements: not an answer OnApp sends", maxXMLDepth)
-		}
+	if xerr := t.end(); xerr != nil {
 		return answer{}, xerr
 	}
 	return a, err
+}
+
+// end reads the document to its end and returns its error, if any: a
+// document that is not one is refused for that before its content.
+func (t *xmlTokens) end() error {
+	for t.r.Next().Kind != xmlread.EOF {
+	}
+	if errors.Is(t.r.Err(), xmlread.ErrTooDeep) {
+		return fmt.Errorf("XML nests deeper than %d elements: not an answer OnApp sends", maxXMLDepth)
+	}
+	return t.r.Err()
 }
 
 // xmlElement is an element whose start was read.
