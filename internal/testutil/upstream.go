@@ -34,45 +34,20 @@ func (r Request) String() string {
 	return fmt.Sprintf("%s %s headers %v body %q", r.Method, r.RequestURI, r.Header, r.Body)
 }
 
-// Answer is a canned answer: status (0 for 200), content type, body and
-// extra headers.
-type Answer struct {
-	Status      int
-	ContentType string
-	Body        string
-	Header      http.Header
-}
-
-// ServeHTTP writes the answer.
-func (a Answer) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
-	for k, vs := range a.Header {
-		w.Header()[k] = append([]string(nil), vs...)
-	}
-	if a.ContentType != "" {
-		w.Header().Set("Content-Type", a.ContentType)
-	}
-	if a.Status != 0 {
-		w.WriteHeader(a.Status)
-	}
-	_, _ = io.WriteString(w, a.Body)
-}
-
 // Upstream is a fake upstream server for unit tests: it records every
-// request (method, path, query, headers, body) and answers with the next
-// queued Answer, or when the queue is empty with its handler (404 when it
-// has none). It is safe for concurrent requests; a handler gets the request
-// with its body intact.
+// request (method, path, query, headers, body) and answers with its handler
+// (404 when it has none). It is safe for concurrent requests; the handler
+// gets the request with its body intact.
 type Upstream struct {
 	*httptest.Server
 
 	mu      sync.Mutex
 	handler http.Handler
-	queue   []Answer
 	seen    []Request
 }
 
-// NewUpstream starts a fake upstream answering with handler (nil: 404, or
-// the queued answers); it stops when the test ends.
+// NewUpstream starts a fake upstream answering with handler (nil: 404); it
+// stops when the test ends.
 func NewUpstream(t testing.TB, handler http.Handler) *Upstream {
 	t.Helper()
 	u := &Upstream{handler: handler}
@@ -103,31 +78,12 @@ func (u *Upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Header: r.Header.Clone(), Body: string(body),
 	})
 	h := u.handler
-	if len(u.queue) > 0 {
-		h = u.queue[0]
-		u.queue = u.queue[1:]
-	}
 	u.mu.Unlock()
 	if h == nil {
 		http.NotFound(w, r)
 		return
 	}
 	h.ServeHTTP(w, r)
-}
-
-// Handle replaces the handler for the requests to come.
-func (u *Upstream) Handle(h http.Handler) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	u.handler = h
-}
-
-// Enqueue adds answers given, one a request, in order, before the handler
-// answers again.
-func (u *Upstream) Enqueue(answers ...Answer) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	u.queue = append(u.queue, answers...)
 }
 
 // Requests lists the requests received so far, in order of arrival.

@@ -11,9 +11,10 @@ import (
 func TestUpstreamRecordsAndAnswers(t *testing.T) {
 	u := NewUpstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body) // the handler still reads the body
-		Answer{ContentType: "text/plain", Body: "handler:" + string(body)}.ServeHTTP(w, r)
+		w.Header().Set("X-Test", "q")
+		w.WriteHeader(http.StatusCreated)
+		_, _ = io.WriteString(w, r.Method+":"+string(body))
 	}))
-	u.Enqueue(Answer{Status: 503, Body: "first"}, Answer{Status: 201, Body: "second", Header: http.Header{"X-Test": {"q"}}})
 
 	call := func(method, target, body string) (int, string, http.Header) {
 		t.Helper()
@@ -30,13 +31,13 @@ func TestUpstreamRecordsAndAnswers(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b), resp.Header
 	}
-	if code, body, _ := call("GET", "/a?x=1", ""); code != 503 || body != "first" {
-		t.Errorf("first answer %d %q, want the first queued", code, body)
+	if code, body, _ := call("GET", "/a?x=1", ""); code != 201 || body != "GET:" {
+		t.Errorf("first answer %d %q, want the handler's", code, body)
 	}
-	if code, body, h := call("POST", "/b%2Fc?y=2&y=3", "payload"); code != 201 || body != "second" || h.Get("X-Test") != "q" {
-		t.Errorf("second answer %d %q %v, want the second queued", code, body, h)
+	if code, body, h := call("POST", "/b%2Fc?y=2&y=3", "payload"); code != 201 || body != "POST:payload" || h.Get("X-Test") != "q" {
+		t.Errorf("second answer %d %q %v, want the handler's", code, body, h)
 	}
-	if code, body, _ := call("PUT", "/a", "again"); code != 200 || body != "handler:again" {
+	if code, body, _ := call("PUT", "/a", "again"); code != 201 || body != "PUT:again" {
 		t.Errorf("third answer %d %q, want the handler's", code, body)
 	}
 
@@ -56,15 +57,20 @@ func TestUpstreamRecordsAndAnswers(t *testing.T) {
 		t.Errorf("String() = %s", s)
 	}
 
-	u.Handle(nil)
-	if code, _, _ := call("GET", "/none", ""); code != http.StatusNotFound {
-		t.Errorf("no handler: %d, want 404", code)
+	none := NewUpstream(t, nil)
+	resp, err := none.Client().Get(none.URL + "/none")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound || len(none.Requests()) != 1 {
+		t.Errorf("no handler: %d, %d recorded; want 404, 1", resp.StatusCode, len(none.Requests()))
 	}
 }
 
 // Concurrent requests are all recorded (run with -race).
 func TestUpstreamConcurrent(t *testing.T) {
-	u := NewUpstream(t, Answer{Body: "ok"})
+	u := NewUpstream(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") }))
 	var wg sync.WaitGroup
 	for range 20 {
 		wg.Go(func() {
