@@ -23,7 +23,6 @@ package xmlread
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -179,14 +178,6 @@ func (r *Reader) skipPast(end, what string) bool {
 }
 
 func (r *Reader) end() *Token {
-	if n := len(r.open); n > 0 { // </name> of the open element: the usual case
-		top := r.open[n-1]
-		if rest := r.b[r.i+2:]; len(rest) > len(top) && rest[len(top)] == '>' && bytes.Equal(rest[:len(top)], top) {
-			r.i += len(top) + 3
-			r.open = r.open[:n-1]
-			return r.emit(Token{Kind: End, Name: top})
-		}
-	}
 	gt := bytes.IndexByte(r.b[r.i:], '>')
 	if gt < 0 {
 		return r.fail("XML closing tag never ends")
@@ -283,12 +274,9 @@ func (r *Reader) name() []byte {
 	return r.b[start:r.i]
 }
 
-// spaces counts the white space b starts with, eight spaces at a time
-// where it can: the indentation of Rails' XML is most of its bytes.
+// spaces counts the white space b starts with.
 func spaces(b []byte) int {
 	i := 0
-	for ; i+8 <= len(b) && binary.LittleEndian.Uint64(b[i:]) == 0x2020202020202020; i += 8 {
-	}
 	for ; i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n'); i++ {
 	}
 	return i
