@@ -24,7 +24,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -196,7 +195,7 @@ func roleOf(key []byte, depth int) int {
 func (m *mapping) statsObject(depth int) error {
 	rewind, start := m.t.mark(), m.save()
 	var keys keySet
-	var msgs [2][]string // of errors, of error
+	var msgs errorMessages
 	var st *stat
 	var inner error
 	role, again := roleNone, false // the role read; read again
@@ -208,11 +207,7 @@ func (m *mapping) statsObject(depth int) error {
 				role = r
 			}
 			if r == roleErrors {
-				i := 0
-				if string(key) == "error" {
-					i = 1
-				}
-				msgs[i] = m.messages(msgs[i], nil, 0)
+				msgs.read(m, key)
 				return
 			}
 		}
@@ -263,8 +258,8 @@ func (m *mapping) statsObject(depth int) error {
 	case roleStat:
 		return nil
 	}
-	if all := append(msgs[0], msgs[1]...); len(all) > 0 {
-		return fmt.Errorf("OnApp answered errors instead of stats: %s", strings.Join(all[:min(len(all), maxMessages)], "; "))
+	if all := msgs.all(); len(all) > 0 {
+		return fmt.Errorf("OnApp answered errors instead of stats: %s", strings.Join(all, "; "))
 	}
 	if len(keys.least) == 0 {
 		return errors.New("expected a list of stats, found an empty object {}")
@@ -634,9 +629,7 @@ func (m *mapping) figure() figure {
 	}
 	f, ok := exactDecimal(s)
 	if !ok {
-		var err error
-		f, err = strconv.ParseFloat(string(s), 64)
-		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+		if f, ok = jsonread.ParseFloat(s); !ok { // strconv's reading, finite
 			return figure{present: true, err: fmt.Errorf("%q is not a number", upstream.Quote(string(s)))}
 		}
 	}
@@ -800,25 +793,35 @@ func (m *mapping) messages(out []string, field []byte, depth int) []string {
 // errorBody reads the messages of an error body: {"errors": …, "error": …}
 // or a bare list of messages.
 func (m *mapping) errorBody() []string {
-	var msgs [2][]string // of errors, of error
+	var msgs errorMessages
 	switch m.t.peek() {
 	case kList:
 		msgs[0] = m.messages(nil, nil, 0)
 	case kObject:
-		m.t.object(func(key []byte) {
-			switch string(key) {
-			case "errors":
-				msgs[0] = m.messages(msgs[0], nil, 0)
-			case "error":
-				msgs[1] = m.messages(msgs[1], nil, 0)
-			default:
-				m.t.skip()
-			}
-		})
+		m.t.object(func(key []byte) { msgs.read(m, key) })
 	default:
 		m.t.skip()
 	}
-	all := append(msgs[0], msgs[1]...)
+	return msgs.all()
+}
+
+// errorMessages are the messages of the members errors and error (others
+// are skipped), those of errors first.
+type errorMessages [2][]string
+
+func (e *errorMessages) read(m *mapping, key []byte) {
+	switch string(key) {
+	case "errors":
+		e[0] = m.messages(e[0], nil, 0)
+	case "error":
+		e[1] = m.messages(e[1], nil, 0)
+	default:
+		m.t.skip()
+	}
+}
+
+func (e *errorMessages) all() []string {
+	all := append(e[0], e[1]...)
 	return all[:min(len(all), maxMessages)]
 }
 

@@ -131,17 +131,11 @@ func (r *Reader) Next() *Token {
 			return r.emit(Token{Kind: Text, Text: r.decode(raw)})
 		}
 		rest := r.b[r.i:]
-		if len(rest) > 1 && rest[1] != '!' && rest[1] != '?' {
-			if rest[1] == '/' {
-				return r.end()
-			}
-			return r.start() // the usual case
-		}
 		switch {
-		case bytes.HasPrefix(rest, []byte("<!--")):
-			if !r.skipPast("-->", "comment") {
-				return &r.tok
-			}
+		case len(rest) > 1 && rest[1] == '/':
+			return r.end()
+		case len(rest) < 2 || rest[1] != '!' && rest[1] != '?':
+			return r.start() // the usual case
 		case bytes.HasPrefix(rest, []byte("<![CDATA[")):
 			start := r.i + len("<![CDATA[")
 			end := bytes.Index(r.b[start:], []byte("]]>"))
@@ -153,18 +147,21 @@ func (r *Reader) Next() *Token {
 			}
 			r.i = start + end + len("]]>")
 			return r.emit(Token{Kind: Text, Text: r.b[start : start+end]})
-		case bytes.HasPrefix(rest, []byte("<?")):
-			if !r.skipPast("?>", "processing instruction") {
-				return &r.tok
+		}
+		for _, m := range skipped { // one of them starts rest
+			if bytes.HasPrefix(rest, []byte(m.open)) {
+				if !r.skipPast(m.end, m.what) {
+					return &r.tok
+				}
+				break
 			}
-		case bytes.HasPrefix(rest, []byte("<!")):
-			if !r.skipPast(">", "declaration") {
-				return &r.tok
-			}
-		default:
-			return r.start()
 		}
 	}
+}
+
+// skipped is the markup that is no token, the first that starts it.
+var skipped = [...]struct{ open, end, what string }{
+	{"<!--", "-->", "comment"}, {"<?", "?>", "processing instruction"}, {"<!", ">", "declaration"},
 }
 
 func (r *Reader) skipPast(end, what string) bool {
