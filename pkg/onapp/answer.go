@@ -109,7 +109,11 @@ type mapping struct {
 	// order: stats list the same groups in the same order, so an id is
 	// usually found at its place in the previous stat, without hashing.
 	prev, cur []uint32
-	// The readers of group entries and figures (groupReader).
+	// The readers of entries, stats, group entries and figures, their
+	// member functions made once (groupReader).
+	entryState   entryState
+	entryFn      func(key []byte)
+	statSlots    [2]stat // of an entry, of {"stat": {…}}
 	groupReaders [2]groupReader
 	figs         [2]figure
 	figsMember   func(key []byte)
@@ -228,7 +232,7 @@ func (m *mapping) statsObject(depth int) error {
 			m.t.skip()
 		}
 	}
-	st = m.beginStat()
+	st = m.beginStat(new(stat))
 	m.t.object(read)
 	chosen := roleNone
 	switch {
@@ -243,7 +247,7 @@ func (m *mapping) statsObject(depth int) error {
 		m.restore(start)
 		rewind()
 		inner, role, again = nil, chosen, true
-		st = m.beginStat()
+		st = m.beginStat(new(stat))
 		m.t.object(read)
 	}
 	switch chosen {
@@ -322,27 +326,40 @@ func (m *mapping) entryValue() error {
 	if k := m.t.peek(); k != kObject {
 		return fmt.Errorf("expected an object, found %s", kindText(k, m.t.scalar()))
 	}
-	start, st := m.save(), m.beginStat()
-	first, wrapped, other := true, false, false
-	var err error
-	m.t.object(func(key []byte) {
-		switch isStat := string(key) == "stat"; {
-		case isStat && !other && (first || wrapped):
-			m.restore(start)
-			wrapped, err = true, m.innerStat()
-		case wrapped && !other:
-			m.restore(start)
-			other, st = true, m.beginStat()
-			st.member(key)
-		default:
-			st.member(key)
-		}
-		first = false
-	})
-	if wrapped && !other {
-		return err
+	e := &m.entryState
+	*e = entryState{start: m.save(), st: m.beginStat(&m.statSlots[0]), first: true}
+	if m.entryFn == nil {
+		m.entryFn = m.entryMember
 	}
-	return m.endStat(st)
+	m.t.object(m.entryFn)
+	if e.wrapped && !e.other {
+		return e.err
+	}
+	return m.endStat(e.st)
+}
+
+// entryState is what entryMember knows of the entry being read.
+type entryState struct {
+	start                 saved
+	st                    *stat
+	first, wrapped, other bool
+	err                   error
+}
+
+func (m *mapping) entryMember(key []byte) {
+	e := &m.entryState
+	switch isStat := string(key) == "stat"; {
+	case isStat && !e.other && (e.first || e.wrapped):
+		m.restore(e.start)
+		e.wrapped, e.err = true, m.innerStat()
+	case e.wrapped && !e.other:
+		m.restore(e.start)
+		e.other, e.st = true, m.beginStat(&m.statSlots[0])
+		e.st.member(key)
+	default:
+		e.st.member(key)
+	}
+	e.first = false
 }
 
 // innerStat reads the stat of {"stat": {…}}.
@@ -350,8 +367,8 @@ func (m *mapping) innerStat() error {
 	if k := m.t.peek(); k != kObject {
 		return fmt.Errorf("expected an object, found %s", kindText(k, m.t.scalar()))
 	}
-	st := m.beginStat()
-	m.t.object(st.member)
+	st := m.beginStat(&m.statSlots[1])
+	m.t.object(st.memberFn)
 	return m.endStat(st)
 }
 
@@ -360,7 +377,8 @@ func (m *mapping) innerStat() error {
 // date, the date, cached, non_cached, then the groups).
 type stat struct {
 	m        *mapping
-	base     int // the index of the stat's first group sample
+	memberFn func(key []byte) // member, made once
+	base     int              // the index of the stat's first group sample
 	hasDate  bool
 	dateKind kind
 	own      [2]figure
@@ -375,11 +393,17 @@ type figure struct {
 	err          error
 }
 
-func (m *mapping) beginStat() *stat {
+// beginStat begins st, in one of the mapping's stats or a new one.
+func (m *mapping) beginStat(st *stat) *stat {
 	if len(m.cur) > 0 {
 		m.prev, m.cur = m.cur, m.prev[:0]
 	}
-	return &stat{m: m, base: len(m.a.samples)}
+	fn := st.memberFn
+	if fn == nil {
+		fn = st.member
+	}
+	*st = stat{m: m, memberFn: fn, base: len(m.a.samples)}
+	return st
 }
 
 // groupFields maps the containers of grouped stats to their dimension.
