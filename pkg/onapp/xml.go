@@ -111,13 +111,16 @@ func (t *xmlTokens) look() {
 		t.k = kList
 		return
 	}
-	for {
+	for joined := false; ; {
 		switch tok := t.r.Next(); tok.Kind {
-		case xmlread.Text: // one piece as it is (the usual case), more put together
-			if t.text == nil {
+		case xmlread.Text: // one piece as it is (the usual case), more put together in new memory
+			switch {
+			case t.text == nil:
 				t.text = tok.Text
-			} else {
-				t.text = append(slices.Clip(t.text), tok.Text...)
+			case !joined:
+				t.text, joined = append(slices.Clip(t.text), tok.Text...), true
+			default:
+				t.text = append(t.text, tok.Text...)
 			}
 		case xmlread.Start:
 			t.child, t.pending, t.k = t.started(tok), true, kObject
