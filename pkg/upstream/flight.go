@@ -72,11 +72,13 @@ func (f *Flights[T]) join(ctx context.Context, key string) *flight {
 	}
 	fl, ok := f.live[key]
 	if !ok {
-		fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		fl = &flight{}
+		own := context.WithoutCancel(ctx)
 		if dl, ok := ctx.Deadline(); ok && f.CancelAbandoned {
-			fctx, cancel = context.WithDeadline(context.WithoutCancel(ctx), dl)
+			fl.ctx, fl.cancel = context.WithDeadline(own, dl)
+		} else {
+			fl.ctx, fl.cancel = context.WithCancel(own)
 		}
-		fl = &flight{ctx: fctx, cancel: cancel}
 		f.live[key] = fl
 	}
 	fl.waiters++
