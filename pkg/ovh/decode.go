@@ -4,7 +4,8 @@ package ovh
 //
 //	{"unit": "ms", "values": [{"timestamp": 1732406400, "value": 4100}, {"timestamp": 1732410000, "value": null}]}
 //
-// straight into statistics, the values of one answer in one array. The
+// straight into compact samples, which a query turns into its frames'
+// vectors at once (frames.go), or into statistics. The
 // answer is most of the plugin's work on a telephony panel, and
 // encoding/json (reflection, one allocation per value) took a third of the
 // plugin's CPU on a 3-line × 4-metric panel (BENCHMARKS.md, P2).
@@ -16,16 +17,54 @@ package ovh
 // by fuzzing).
 
 import (
+	"bytes"
+	"slices"
+
 	"github.com/opsdeck/servicestats/pkg/internal/jsonread"
 )
 
-// decodeStatistics reads an answer in the documented form, mapping the
-// tokens of the shared reader (pkg/internal/jsonread) to statistics.
+// sample is one point of an answer, compact: no pointer, so a body's
+// samples are one flat array, read into a buffer reused from body to body
+// and turned into the frame's vectors at once (frames.go).
+type sample struct {
+	ts    int64 // Unix seconds
+	value float64
+	ok    bool // false where OVHcloud sent null (or no value)
+}
+
+// decodeStatistics reads an answer in the documented form into statistics
+// (decodeSamples, then one pointer per value, into one array).
 func decodeStatistics(body []byte) (statistics, bool) {
+	unit, samples, isNull, ok := decodeSamples(body, nil)
+	if !ok {
+		return statistics{}, false
+	}
+	st := statistics{Unit: unit}
+	if isNull {
+		return st, true
+	}
+	st.Values = make([]point, len(samples))
+	store := make([]float64, 0, len(samples))
+	for i, s := range samples {
+		st.Values[i].Timestamp = s.ts
+		if s.ok {
+			store = append(store, s.value)
+			st.Values[i].Value = &store[len(store)-1]
+		}
+	}
+	return st, true
+}
+
+// decodeSamples reads an answer in the documented form, mapping the tokens
+// of the shared reader (pkg/internal/jsonread) to the unit and the samples,
+// appended to buf[:0]. isNull: the values were null or missing (statistics
+// then holds nil values, not an empty list).
+func decodeSamples(body []byte, buf []sample) (unit string, samples []sample, isNull, ok bool) {
 	r := jsonread.New(body)
-	var st statistics
+	samples = buf[:0]
+	isNull = true
 	if r.Kind() != jsonread.ObjectKind {
-		return st, false
+		return "", samples, isNull, false
 	}
 	seenUnit, seenValues := false, false
 	r.Object(func(key []byte) {
@@ -36,50 +75,45 @@ func decodeStatistics(body []byte) (statistics, bool) {
 			}
 			seenUnit = true
 			if !r.Null() { // null leaves the string empty
-				st.Unit = string(r.PlainString())
+				unit = string(r.PlainString())
 			}
 		case "values":
 			if seenValues {
 				r.Fail("a second list of values")
 			}
 			seenValues = true
-			st.Values = values(&r)
+			samples, isNull = values(&r, samples)
 		default:
 			r.Fail("another key")
 		}
 	})
-	return st, r.Err() == nil && r.AtEnd()
+	return unit, samples, isNull, r.Err() == nil && r.AtEnd()
 }
 
-// values reads the array of points. The values live in one array the
-// points point into.
-func values(r *jsonread.Reader) []point {
+// pointKey is how every documented point starts; counting it sizes the
+// samples before reading them (a count too high costs a little room, too
+// low one more growth).
+var pointKey = []byte(`"timestamp"`)
+
+// values appends the array of points to out; isNull when it is null.
+func values(r *jsonread.Reader, out []sample) (samples []sample, isNull bool) {
 	if r.Null() {
-		return nil
+		return out, true
 	}
 	if r.Kind() != jsonread.ArrayKind {
 		r.Fail("not a list of values")
-		return nil
+		return out, false
 	}
-	points := make([]point, 0, len(r.Rest())/40)
-	store := make([]float64, 0, cap(points))
+	out = slices.Grow(out, bytes.Count(r.Rest(), pointKey))
 	r.Array(func() {
-		pt, value, hasValue := readPoint(r)
-		if hasValue {
-			if len(store) == cap(store) { // more points than guessed: a new array, the old one stays pointed to
-				store = make([]float64, 0, max(16, cap(store)))
-			}
-			store = append(store, value)
-			pt.Value = &store[len(store)-1]
-		}
-		points = append(points, pt)
+		out = append(out, readPoint(r))
 	})
-	return points
+	return out, false
 }
 
 // readPoint reads {"timestamp": <integer>, "value": <number or null>};
 // either may be missing, nothing else may be there.
-func readPoint(r *jsonread.Reader) (pt point, value float64, hasValue bool) {
+func readPoint(r *jsonread.Reader) (s sample) {
 	if r.Kind() != jsonread.ObjectKind {
 		r.Fail("not a point")
 		return
@@ -97,7 +131,7 @@ func readPoint(r *jsonread.Reader) (pt point, value float64, hasValue bool) {
 			if !integer || !ok {
 				r.Fail("not an integer timestamp")
 			}
-			pt.Timestamp = n
+			s.ts = n
 		case "value":
 			if seenV {
 				r.Fail("a second value")
@@ -106,7 +140,7 @@ func readPoint(r *jsonread.Reader) (pt point, value float64, hasValue bool) {
 			if r.Null() {
 				break
 			}
-			if value, hasValue = r.Float(); !hasValue {
+			if s.value, s.ok = r.Float(); !s.ok {
 				r.Fail("a value past float64")
 			}
 		default:

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/data"
@@ -22,29 +23,51 @@ type frameSpec struct {
 	executed                     string // Meta.ExecutedQueryString
 }
 
-// seriesFrame builds the timeseries-multi frame of one series: the points
-// inside the plan's [from, to], nulls kept as gaps.
-func seriesFrame(spec frameSpec, st statistics, p plan) *data.Frame {
-	scale := 1.0
-	if spec.metric == metricRtpMos && spec.mosScale == models.MOSScaleMOS {
-		scale = 1000 // 0–5000 → 1–5
+// seriesPoints is one series' points as its frame holds them, and its
+// Grafana unit: built as soon as the answer is read (readPoints), so that
+// nothing else of the answer outlives its reading.
+type seriesPoints struct {
+	times, values *data.Field
+	unit          string
+}
+
+// scaleOf is what a metric's values are divided by: MOS read on the 1–5
+// scale is sent on a 0–5000 one.
+func scaleOf(metric, mosScale string) float64 {
+	if metric == metricRtpMos && mosScale == models.MOSScaleMOS {
+		return 1000
 	}
-	times, values := pointsIn(st.Values, p.from, p.to, scale)
-	return newFrame(spec, times, values, unitFor(spec.metric, st.Unit), slices.Clone(p.notices))
+	return 1
+}
+
+// seriesFrame builds the timeseries-multi frame of one series read into
+// statistics: the points inside the plan's [from, to], nulls kept as gaps.
+func seriesFrame(spec frameSpec, st statistics, p plan) *data.Frame {
+	buf := sampleBufs.Get().(*[]sample)
+	defer sampleBufs.Put(buf)
+	*buf = samplesOf(st.Values, *buf)
+	return pointsFrame(spec, pointsOf(*buf, spec.metric, st.Unit, scaleOf(spec.metric, spec.mosScale), p), p)
+}
+
+// pointsFrame builds the timeseries-multi frame of one series from its
+// points.
+func pointsFrame(spec frameSpec, pts *seriesPoints, p plan) *data.Frame {
+	return newFrame(spec, pts.times, pts.values, pts.unit, slices.Clone(p.notices))
 }
 
 // errorFrame is the empty frame of a failed series: the same labels, so an
 // alert rule keeps the instance, and the error as a notice.
 func errorFrame(spec frameSpec, message string) *data.Frame {
-	return newFrame(spec, []time.Time{}, []*float64{}, unitFor(spec.metric, ""),
+	return newFrame(spec, data.NewField("time", nil, []time.Time{}), data.NewField("value", nil, []*float64{}), unitFor(spec.metric, ""),
 		[]data.Notice{{Severity: data.NoticeSeverityError, Text: message}})
 }
 
-func newFrame(spec frameSpec, times []time.Time, values []*float64, unit string, notices []data.Notice) *data.Frame {
-	labels := data.Labels{"billingAccount": spec.billingAccount, "line": spec.line, "metric": spec.metric}
-	value := data.NewField("value", labels, values)
+// newFrame names and labels the fields and puts them in a frame.
+func newFrame(spec frameSpec, times, value *data.Field, unit string, notices []data.Notice) *data.Frame {
+	times.Name, value.Name = "time", "value"
+	value.Labels = data.Labels{"billingAccount": spec.billingAccount, "line": spec.line, "metric": spec.metric}
 	value.Config = fieldConfig(spec, unit)
-	f := data.NewFrame("", data.NewField("time", nil, times), value)
+	f := data.NewFrame("", times, value)
 	f.Meta = &data.FrameMeta{
 		Type:                data.FrameTypeTimeSeriesMulti,
 		TypeVersion:         data.FrameTypeVersion{0, 1},
@@ -67,45 +90,75 @@ func fieldConfig(spec frameSpec, unit string) *data.FieldConfig {
 	return fc.SetMin(0).SetMax(5000)
 }
 
-// pointsIn converts OVHcloud's points inside [from, to] to UTC times and
-// values divided by scale. A null stays nil (a gap), never zero.
+// sampleBufs are the buffers samples are read into, one per answer being
+// read, reused from answer to answer: the samples only live until their
+// frame's vectors are built.
+var sampleBufs = sync.Pool{New: func() any { return new([]sample) }}
+
+// samplesOf appends points read into statistics to buf[:0].
+func samplesOf(in []point, buf []sample) []sample {
+	out := slices.Grow(buf[:0], len(in))
+	for _, pt := range in {
+		s := sample{ts: pt.Timestamp}
+		if pt.Value != nil {
+			s.value, s.ok = *pt.Value, true
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// pointsOf builds a series' points from its samples (reordered in place
+// when they are not ascending): UTC times inside [from, to] and values
+// divided by scale, straight into the frame's two vectors. A null stays nil
+// (a gap), never zero.
 //
 // A timestamp sent more than once keeps one point: a value rather than a
 // null (a null only says nothing was measured), and among values the last
 // one sent (OVHcloud's latest word on that instant). Two points at one
 // instant would draw a vertical stroke and count twice in an alert rule's
 // reduction.
-func pointsIn(in []point, from, to time.Time, scale float64) ([]time.Time, []*float64) {
+func pointsOf(in []sample, metric, ovhUnit string, scale float64, p plan) *seriesPoints {
 	if !slices.IsSortedFunc(in, byTimestamp) {
-		in = slices.Clone(in)
 		slices.SortStableFunc(in, byTimestamp) // stable: equal timestamps stay in the order sent
 	}
-	times := make([]time.Time, 0, len(in))
-	values := make([]*float64, 0, len(in))
-	store := make([]float64, 0, len(in)) // the values, in one array
-	for i, pt := range in {
-		ts := time.Unix(pt.Timestamp, 0).UTC()
-		if ts.Before(from) || ts.After(to) {
-			continue
-		}
-		var v *float64
-		if pt.Value != nil {
-			store = append(store, *pt.Value/scale)
-			v = &store[len(store)-1]
-		}
-		if i > 0 && len(times) > 0 && in[i-1].Timestamp == pt.Timestamp {
-			if v != nil { // a value replaces a null or an earlier value
-				values[len(values)-1] = v
-			}
-			continue
-		}
-		times = append(times, ts)
-		values = append(values, v)
+	inside := func(i int) bool {
+		ts := time.Unix(in[i].ts, 0)
+		return !ts.Before(p.from) && !ts.After(p.to)
 	}
-	return times, values
+	n, values := 0, 0 // the points kept, and the values among the samples inside
+	for i := range in {
+		if !inside(i) {
+			continue
+		}
+		if in[i].ok {
+			values++
+		}
+		if i == 0 || in[i-1].ts != in[i].ts {
+			n++
+		}
+	}
+	times := data.NewFieldFromFieldType(data.FieldTypeTime, n)
+	vals := data.NewFieldFromFieldType(data.FieldTypeNullableFloat64, n)
+	store := make([]float64, 0, values) // the values, in one array
+	j := -1                             // the point being written
+	for i, s := range in {
+		if !inside(i) {
+			continue
+		}
+		if i == 0 || in[i-1].ts != s.ts {
+			j++
+			*times.PointerAt(j).(*time.Time) = time.Unix(s.ts, 0).UTC()
+		}
+		if s.ok { // a value replaces a null or an earlier value
+			store = append(store, s.value/scale)
+			*vals.PointerAt(j).(**float64) = &store[len(store)-1]
+		}
+	}
+	return &seriesPoints{times: times, values: vals, unit: unitFor(metric, ovhUnit)}
 }
 
-func byTimestamp(a, b point) int { return cmp.Compare(a.Timestamp, b.Timestamp) }
+func byTimestamp(a, b sample) int { return cmp.Compare(a.ts, b.ts) }
 
 // unitFor maps a metric and the unit OVHcloud sent to a Grafana unit. Delay
 // and jitter are in seconds when OVHcloud names no unit (the source document

@@ -5,6 +5,19 @@ import (
 	"time"
 )
 
+// pointsIn is pointsOf on points read into statistics, in plain slices:
+// the points inside [from, to] as UTC times and values divided by scale.
+func pointsIn(in []point, from, to time.Time, scale float64) ([]time.Time, []*float64) {
+	pts := pointsOf(samplesOf(in, nil), "maxDelay", "", scale, plan{from: from, to: to})
+	times := make([]time.Time, pts.times.Len())
+	values := make([]*float64, pts.values.Len())
+	for i := range times {
+		times[i] = pts.times.At(i).(time.Time)
+		values[i] = pts.values.At(i).(*float64)
+	}
+	return times, values
+}
+
 func TestUnitFor(t *testing.T) {
 	cases := []struct{ metric, ovhUnit, want string }{
 		{"maxJitter", "s", "s"},

@@ -35,8 +35,12 @@ type series struct {
 	metric string
 }
 
-// fetched is one series' answer.
+// fetched is one series' answer: its points, read straight into its
+// frame's vectors, or why there are none.
 type fetched struct {
+	points *seriesPoints
+	// stats: the answer read into statistics instead (frames builds the
+	// points from them; the P1 benchmark hands its answers over so).
 	stats    statistics
 	err      error
 	executed string // the upstream calls made for it
@@ -86,7 +90,7 @@ func (t *telephony) query(ctx context.Context, m *models.TelephonyQuery, tr back
 	if err := t.affordable(ctx, a.uncached); err != nil {
 		return nil, err
 	}
-	a.results = t.fetch(ctx, calls)
+	a.results = t.fetch(ctx, a, calls)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -169,11 +173,11 @@ func (t *telephony) affordable(ctx context.Context, needed int) error {
 		needed, b.Calls, within, b.PerMinute, who, b.Total, b.Share)}
 }
 
-// fetch reads every series, concurrently within fanOut. Each goroutine
-// writes its own slot, so results keep the query's order whatever order the
-// answers come in. Failures travel in the results: one series never stops
-// another.
-func (t *telephony) fetch(ctx context.Context, calls []statsCall) []fetched {
+// fetch reads every series of a, concurrently within fanOut. Each
+// goroutine writes its own slot, so results keep the query's order whatever
+// order the answers come in. Failures travel in the results: one series
+// never stops another.
+func (t *telephony) fetch(ctx context.Context, a *answer, calls []statsCall) []fetched {
 	results := make([]fetched, len(calls))
 	t.each(ctx, len(calls), func(ctx context.Context, i int) {
 		if calls[i].err != nil {
@@ -181,10 +185,44 @@ func (t *telephony) fetch(ctx context.Context, calls []statsCall) []fetched {
 			return
 		}
 		rec := &upstream.Recorder{}
-		st, err := t.fetchStatistics(upstream.WithRecorder(ctx, rec), calls[i].call)
-		results[i] = fetched{stats: st, err: err, executed: rec.String()}
+		pts, err := t.fetchPoints(upstream.WithRecorder(ctx, rec), calls[i].call, a.all[i].metric, a.m.MOSScale, a.plan)
+		results[i] = fetched{points: pts, err: err, executed: rec.String()}
 	})
 	return results
+}
+
+// fetchPoints makes one statistics call and reads its answer straight into
+// the points of its frame (readPoints).
+func (t *telephony) fetchPoints(ctx context.Context, call upstream.Call, metric, mosScale string, p plan) (*seriesPoints, error) {
+	resp, err := t.api.Do(ctx, call)
+	if err != nil {
+		return nil, forCall(err, call.Path)
+	}
+	return t.readPoints(resp, metric, mosScale, p)
+}
+
+// readPoints reads a statistics answer into the points of its frame: in
+// one pass through a reused buffer of samples when it has the documented
+// form (decode.go), else through readStatistics (encoding/json, which also
+// words the error). No copy of the points outlives the reading but the
+// frame's own vectors.
+func (t *telephony) readPoints(resp *upstream.Response, metric, mosScale string, p plan) (*seriesPoints, error) {
+	buf := sampleBufs.Get().(*[]sample)
+	defer sampleBufs.Put(buf)
+	scale := scaleOf(metric, mosScale)
+	if t.api.CheckJSON(resp) == nil {
+		unit, samples, _, ok := decodeSamples(resp.Body, *buf)
+		*buf = samples
+		if ok {
+			return pointsOf(samples, metric, unit, scale, p), nil
+		}
+	}
+	st, err := t.readStatistics(resp)
+	if err != nil {
+		return nil, err
+	}
+	*buf = samplesOf(st.Values, *buf)
+	return pointsOf(*buf, metric, st.Unit, scale, p), nil
 }
 
 // describe reads the targets' descriptions, which only name the series:
@@ -285,7 +323,11 @@ func (t *telephony) frames(a *answer) (data.Frames, error) {
 			frames = append(frames, errorFrame(spec, upstream.Clean(res.err.Error(), t.secrets)))
 			continue
 		}
-		frames = append(frames, seriesFrame(spec, res.stats, a.plan))
+		if res.points == nil {
+			frames = append(frames, seriesFrame(spec, res.stats, a.plan))
+			continue
+		}
+		frames = append(frames, pointsFrame(spec, res.points, a.plan))
 	}
 	switch {
 	case len(failed) > 0 && len(failed) == len(frames) && !a.alerting:
