@@ -35,7 +35,10 @@ type sample struct {
 // decodeStatistics reads an answer in the documented form into statistics
 // (decodeSamples, then one pointer per value, into one array).
 func decodeStatistics(body []byte) (statistics, bool) {
-	unit, samples, isNull, ok := decodeSamples(body, nil)
+	buf := sampleBufs.Get().(*[]sample)
+	defer sampleBufs.Put(buf)
+	unit, samples, isNull, ok := decodeSamples(body, *buf)
+	*buf = samples
 	if !ok {
 		return statistics{}, false
 	}
@@ -90,10 +93,10 @@ func decodeSamples(body []byte, buf []sample) (unit string, samples []sample, is
 	return unit, samples, isNull, r.Err() == nil && r.AtEnd()
 }
 
-// pointKey is how every documented point starts; counting it sizes the
-// samples before reading them (a count too high costs a little room, too
-// low one more growth).
-var pointKey = []byte(`"timestamp"`)
+// pointStart is how every point starts: counting it (one vectorised pass)
+// sizes the samples before reading them. A count too high costs a little
+// room, too low one more growth.
+var pointStart = []byte{'{'}
 
 // values appends the array of points to out; isNull when it is null.
 func values(r *jsonread.Reader, out []sample) (samples []sample, isNull bool) {
@@ -104,7 +107,7 @@ func values(r *jsonread.Reader, out []sample) (samples []sample, isNull bool) {
 		r.Fail("not a list of values")
 		return out, false
 	}
-	out = slices.Grow(out, bytes.Count(r.Rest(), pointKey))
+	out = slices.Grow(out, bytes.Count(r.Rest(), pointStart))
 	r.Array(func() {
 		out = append(out, readPoint(r))
 	})
