@@ -73,8 +73,8 @@ func benchTargets(m *models.TelephonyQuery) []target {
 }
 
 // ovhFrames returns the bytes → frames operation: the 200 bodies through the
-// source's own code, the reader of every body (readStatistics), then the
-// frame builder (planning, points inside the range, labels, units).
+// source's own code, the reader of every body straight into its frame's
+// vectors (readPoints, as a query does), then the frames (labels, units).
 func ovhFrames(b *testing.B, p *benchPanel) func() {
 	s := testSettings()
 	src, err := newTelephony(s, source.Deps{Logger: log.NewNullLogger(), InstanceID: "bench"}, options{httpClient: &http.Client{}, now: func() time.Time { return p.now }})
@@ -91,11 +91,11 @@ func ovhFrames(b *testing.B, p *benchPanel) func() {
 	header := http.Header{"Content-Type": {"application/json; charset=utf-8"}}
 	from, to := p.now.Add(-365*24*time.Hour), p.now
 	return func() {
+		plan := planTimeframe(p.query.Timeframe, from, to, p.now)
 		results := make([]fetched, len(all))
 		for i, body := range p.bodies {
-			results[i].stats, results[i].err = src.readStatistics(&upstream.Response{Status: 200, Header: header, Body: body})
+			results[i].points, results[i].err = src.readPoints(&upstream.Response{Status: 200, Header: header, Body: body}, all[i].metric, p.query.MOSScale, plan)
 		}
-		plan := planTimeframe(p.query.Timeframe, from, to, p.now)
 		frames, err := src.frames(&answer{m: p.query, x: expansion{targets: targets}, all: all, results: results, lines: lines, plan: plan})
 		if err != nil || len(frames) != len(all) {
 			b.Fatal(len(frames), err)

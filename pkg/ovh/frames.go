@@ -40,15 +40,6 @@ func scaleOf(metric, mosScale string) float64 {
 	return 1
 }
 
-// seriesFrame builds the timeseries-multi frame of one series read into
-// statistics: the points inside the plan's [from, to], nulls kept as gaps.
-func seriesFrame(spec frameSpec, st statistics, p plan) *data.Frame {
-	buf := sampleBufs.Get().(*[]sample)
-	defer sampleBufs.Put(buf)
-	*buf = samplesOf(st.Values, *buf)
-	return pointsFrame(spec, pointsOf(*buf, spec.metric, st.Unit, scaleOf(spec.metric, spec.mosScale), p), p)
-}
-
 // pointsFrame builds the timeseries-multi frame of one series from its
 // points.
 func pointsFrame(spec frameSpec, pts *seriesPoints, p plan) *data.Frame {

@@ -38,10 +38,7 @@ type series struct {
 // fetched is one series' answer: its points, read straight into its
 // frame's vectors, or why there are none.
 type fetched struct {
-	points *seriesPoints
-	// stats: the answer read into statistics instead (frames builds the
-	// points from them; the P1 benchmark hands its answers over so).
-	stats    statistics
+	points   *seriesPoints
 	err      error
 	executed string // the upstream calls made for it
 	// retired: the account no longer serves line statistics at all.
@@ -321,10 +318,6 @@ func (t *telephony) frames(a *answer) (data.Frames, error) {
 		if res.err != nil {
 			failed = append(failed, i)
 			frames = append(frames, errorFrame(spec, upstream.Clean(res.err.Error(), t.secrets)))
-			continue
-		}
-		if res.points == nil {
-			frames = append(frames, seriesFrame(spec, res.stats, a.plan))
 			continue
 		}
 		frames = append(frames, pointsFrame(spec, res.points, a.plan))
