@@ -5,7 +5,7 @@ import "github.com/opsdeck/servicestats/internal/sandbox"
 // SandboxDataSource configures all three sources against a sandbox at base
 // ("http://127.0.0.1:8089") with the sandbox's valid credentials, for the
 // contract tests and for programs outside them (the editors' browser
-// harness, test/harness/server). uid separates instances (and so caches).
+// harness, tests/browser/server). uid separates instances (and so caches).
 func SandboxDataSource(uid, base string) DataSource {
 	return DataSource{
 		UID: uid,
