@@ -424,7 +424,7 @@ func readAll(r io.Reader, length, limit int64) ([]byte, error) {
 			if err == io.EOF {
 				err = nil
 			}
-			return b, err
+			return trim(b), err
 		}
 		if int64(len(b)) > limit {
 			return b, nil // past the cap: the caller refuses the answer
@@ -433,6 +433,16 @@ func readAll(r io.Reader, length, limit int64) ([]byte, error) {
 			b = grow(b, nextSize(len(b), length, limit))
 		}
 	}
+}
+
+// trim returns a large answer in a buffer of its size when growing left
+// more than a quarter of it unused: the answer outlives its reading (the
+// reader's input, then the cache), the buffer's spare room with it.
+func trim(b []byte) []byte {
+	if len(b) < 1<<20 || cap(b)-len(b) <= len(b)/4 {
+		return b
+	}
+	return grow(b, len(b))
 }
 
 // readSome reads into p until a byte or an error arrives.
