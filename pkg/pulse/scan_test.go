@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opsdeck/servicestats/internal/testutil"
 	"github.com/opsdeck/servicestats/pkg/internal/jsonread"
 	"github.com/opsdeck/servicestats/pkg/models"
 	"github.com/opsdeck/servicestats/pkg/upstream"
@@ -197,7 +198,7 @@ func TestRankingIsASortOfEverything(t *testing.T) {
 // counted (the overfull error says how many Pulse sent) but not kept.
 func TestOverfullPagesCountedNotKept(t *testing.T) {
 	src := newTestSource(t, "http://pulse.example")
-	resp := &upstream.Response{Status: 200, Header: http.Header{"Content-Type": {"application/json"}}, Body: logPage(10)}
+	resp := &upstream.Response{Status: 200, Header: http.Header{"Content-Type": {"application/json"}}, Body: testutil.PulseLogPage(10)}
 	b, n, err := decodeLogs(src.logs, 3)(resp)
 	if err != nil || n != 10 || len(b.time) != 3 {
 		t.Errorf("logs: %d rows counted, %d kept, %v", n, len(b.time), err)

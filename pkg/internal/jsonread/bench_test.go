@@ -1,29 +1,10 @@
 package jsonread
 
 import (
-	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/opsdeck/servicestats/internal/testutil"
 )
-
-// page is a Pulse page of n log rows (≈280 bytes a row), the answer the
-// reader's doc comment weighs jsoniter on.
-func page(n int) []byte {
-	var b strings.Builder
-	b.WriteByte('[')
-	for i := range n {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		fmt.Fprintf(&b, `{"requestId":"req-%016x","entreprise":{"id":"ent-acme","name":"Acme Corp"},"device":[{"id":"dev-acme-gw-0%d","name":"Acme Paris Gateway"}],`+
-			`"route":"/api/v1/orders","method":"GET","timestamp":"2026-09-23T08:%02d:%02d.000Z","executionTime":%d,"responseSize":2600,"complexityScore":6.5}`,
-			i, i%4, i/60%60, i%60, i%700)
-	}
-	b.WriteByte(']')
-	return []byte(b.String())
-}
 
 // tokens reads every token of one value with the Reader, iteratively:
 // each string's and key's bytes (kept once, as the sources keep them) and
@@ -78,7 +59,7 @@ func rawTokens(r *Reader) (n int) {
 // float64) — the measurement the doc comment of reader.go reports. (tokens recurses per level: fine for this page, not for an
 // answer.)
 func BenchmarkTokens(b *testing.B) {
-	body := page(5000)
+	body := testutil.PulseLogPage(5000) // the answer the doc comment weighs jsoniter on
 	b.Run("jsonread", func(b *testing.B) {
 		b.SetBytes(int64(len(body)))
 		b.ReportAllocs()
