@@ -2,8 +2,7 @@ package onapp
 
 // Reading bandwidth answers. OnApp documents the XML answer only; the JSON
 // one follows OnApp's list conventions but varies (docs/upstream-apis.md §2).
-// One reader per format (stream.go for JSON, xml.go for XML) hands its
-// tokens to the one mapping below, which holds every tolerated form once:
+// Every tolerated form is read here, once for both formats:
 //
 //	[{"stat": {"date": "…", "cached": 2.039, "non_cached": "0.226"}}]        legacy JSON
 //	{"stats": [{"stat": {…}}]}  {"stats": {"stat": [{…}]}}  [{…bare…}]         other roots
@@ -11,19 +10,23 @@ package onapp
 //	{"stat": {"date": "…", "locations": {"location": {"532": {…}, "331": {…}}}}}
 //	<stats type="array"><stat><date>…</date><resources type="array"><resource><977655738>…
 //
-// XML reads as the JSON Rails would write for it: an element of text is a
-// string, nil="true" null, type="array" a list of {child name: child}, any
-// other element an object of its children. The mapping reads the tokens
-// once, into samples, and builds no tree; it recurses only as deep as the
-// forms above (values it does not read are skipped by the format's reader,
-// which keeps its own stack).
+// XML reads as the JSON Rails would write for it (xml.go). An answer holds
+// up to millions of figures, a stat a date, two figures and its groups: the
+// format's reader (stream.go, xml.go) streams the list of stats, reads each
+// stat into a small tree (node) and hands it to the walk below, which maps
+// it to samples; the tree is then dropped. Where stats are expected (the
+// answer, and its "stats" twice at most: {"stats": {"stats": […]}}) an
+// object holds them in "stats" or "stat" (one stat, or a list of them);
+// without either, it is one stat when it has a date.
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"slices"
 	"strconv"
 	"strings"
@@ -68,548 +71,348 @@ func (a *answer) groupOf(s sample) string {
 	return a.groups[s.group-1]
 }
 
-// kind is the kind of the next value a format's reader holds.
+// kind is the kind of a value.
 type kind uint8
 
 const (
-	kEnd kind = iota // no value: the input ended, or an error stopped the reader
-	kNull
+	kNull kind = iota
 	kBool
 	kNumber
 	kText
 	kList
 	kObject
+	kRead // a stat where stats are expected, mapped already
 )
 
-// tokens is what the mapping reads an answer through: the values of one
-// document, one after the other. Each read consumes exactly one value.
-type tokens interface {
-	peek() kind
-	// scalar reads any value and returns its text: a string's value, a
-	// number's token, "true", "false"; nil for null, lists and objects.
-	scalar() []byte
-	object(member func(key []byte)) // member reads the member's value
-	list(item func())               // item reads the element
-	skip()
-	// mark keeps the position before the next value: rewind goes back
-	// to it, to read the value again.
-	mark() (rewind func())
+// node is a value of the tree, in pre-order: its children follow it, up to
+// end. Texts and keys are the answer's bytes, or new memory when decoded.
+type node struct {
+	k     kind
+	lv    level
+	holds bool // where stats are expected: a member held stats ("stats", "stat")
+	end   int32
+	key   []byte // the member's key, in an object
+	text  []byte // a scalar's text: a string's value, a number's token, true, false
 }
 
-// mapping turns the tokens of one answer into samples.
-type mapping struct {
-	t    tokens
-	loc  *time.Location
-	a    answer
-	err  error // the first stat's error: the rest is skipped
-	n    int   // the stats begun
-	want int   // the samples to make room for after the first stat
-	date []byte
-	// The groups (sample.group) of the previous stat and of this one, in
-	// order: stats list the same groups in the same order, so an id is
-	// usually found at its place in the previous stat, without hashing.
-	prev, cur []uint32
-	// The readers of entries, stats, group entries and figures, their
-	// member functions made once (groupReader).
-	entryState   entryState
-	entryFn      func(key []byte)
-	statSlots    [2]stat // of an entry, of {"stat": {…}}
-	groupReaders [2]groupReader
-	figs         [2]figure
-	figsMember   func(key []byte)
-}
-
-// saved is what a reading that is read again takes back.
-type saved struct {
-	samples, n int
-	dim        string
-	err        error
-}
-
-func (m *mapping) save() saved { return saved{len(m.a.samples), m.n, m.a.dim, m.err} }
-func (m *mapping) restore(s saved) {
-	m.a.samples, m.n, m.a.dim, m.err = m.a.samples[:s.samples], s.n, s.dim, s.err
-}
-
-// read reads the answer: structure errors (no list of stats) first, then
-// the first stat's.
-func (m *mapping) read() (answer, error) {
-	if err := m.stats(0); err != nil {
-		return answer{}, err
-	}
-	if m.err != nil {
-		return answer{}, m.err
-	}
-	return m.a, nil
-}
-
-// stats finds the list of stats in a value. A list, empty or not, and the
-// XML empty element (<stats/>) are answers; anything else (null, {},
-// {"stats": {}}, an object without stats) is an error naming what was
-// found, never an empty answer: an alert rule must see a broken upstream
-// as an error, not as "no data".
-func (m *mapping) stats(depth int) error {
-	switch k := m.t.peek(); k {
-	case kList:
-		m.t.list(m.entry)
-		return nil
-	case kObject:
-		return m.statsObject(depth)
-	case kText:
-		if text := m.t.scalar(); len(bytes.TrimSpace(text)) > 0 {
-			return fmt.Errorf("expected a list of stats, found %s", kindText(k, text))
-		}
-		return nil // <stats/>
-	default:
-		return fmt.Errorf("expected a list of stats, found %s", kindText(k, m.t.scalar()))
-	}
-}
-
-// Roles of an object's members where stats are expected, by precedence:
-// a date makes the object one bare stat, else stats holds them (twice at
-// most: {"stats": {"stats": […]}}), else stat, else errors are OnApp's.
+// The tree's bounds: no answer decides how much memory or stack a reading
+// takes. A stat's deepest value is a group's figure, six levels in, and a
+// stat lies four levels in at most ({"stats": {"stats": {"stat": […]}}});
+// the values deeper than maxTreeDepth are skipped, their container kept.
 const (
-	roleNone = iota
-	roleBare // a member of a bare stat
-	roleStats
-	roleStat
-	roleErrors
+	maxTreeDepth  = 12
+	maxTreeValues = 1 << 20
 )
 
-func roleOf(key []byte, depth int) int {
-	switch string(key) {
-	case "date", trafficCached, trafficNonCached, "resources", "resource", "locations", "location":
-		return roleBare
-	case "stats":
-		if depth < 2 {
-			return roleStats
-		}
-	case "stat":
-		return roleStat
-	case "errors", "error":
-		return roleErrors
-	}
-	return roleNone
+var errTooBig = fmt.Errorf("a stat of more than %d values: not an answer OnApp sends", maxTreeValues)
+
+// level is what a value is for the mapping, from where it lies.
+type level uint8
+
+const (
+	inValue    level = iota // a value of a stat, or any other: kept in the tree
+	atStats0                // where stats are expected: the answer,
+	atStats1                // its "stats",
+	atStats2                // and theirs
+	atStatList              // the list of a "stat" member
+	isStat                  // one stat (or {"stat": {…}}): mapped, then dropped
+	isKey                   // a member where stats are expected that neither a stat nor an error body reads: its value is skipped
+)
+
+// readKeys are the members read where stats are expected besides "stats"
+// and "stat": those of a bare stat, and OnApp's errors.
+var readKeys = map[string]bool{"date": true, trafficCached: true, trafficNonCached: true, "resources": true, "resource": true,
+	"locations": true, "location": true, "errors": true, "error": true}
+
+// mapping builds the tree of an answer as its reader hands the values on
+// (open, close), and maps each stat as soon as it is read.
+type mapping struct {
+	loc   *time.Location
+	root  level // of the document's value: atStats0 for an answer
+	nodes []node
+	over  error // errTooBig, which stops the reader
+	a     answer
+	at    int64 // the date of the stat being mapped
+	err   error // the first stat's error: later stats are not mapped
+	n     int   // the stats read
+	want  int   // the samples to make room for after the first stat
 }
 
-// statsObject reads an object where stats are expected, in one pass: the
-// members of the first role met are read as it says, the others skipped.
-// Only when the keys choose another role (never in OnApp's forms) is the
-// object read again, for that role's members.
-func (m *mapping) statsObject(depth int) error {
-	rewind, start := m.t.mark(), m.save()
-	var keys keySet
-	var msgs errorMessages
-	var st *stat
-	var inner error
-	role, again := roleNone, false // the role read; read again
-	read := func(key []byte) {
-		r := roleOf(key, depth)
-		if !again {
-			keys.add(key)
-			if role == roleNone && r != roleErrors {
-				role = r
-			}
-			if r == roleErrors {
-				msgs.read(m, key)
+// open begins a value of parent (-1 for the document's): its key when a
+// member, and whether it is a list tell its level. Its children follow,
+// then close.
+func (m *mapping) open(parent int, key []byte, member, list bool) int {
+	lv := m.root
+	if parent >= 0 {
+		switch p := m.nodes[parent].lv; {
+		case p < atStats0 || p > atStatList:
+			lv = inValue
+		case !member:
+			lv = isStat
+		case string(key) == "stat" && list:
+			lv = atStatList
+		case string(key) == "stat":
+			lv = isStat
+		case string(key) == "stats" && p < atStats2:
+			lv = p + 1
+		case readKeys[string(key)]:
+			lv = inValue
+		default:
+			lv = isKey
+		}
+	}
+	if len(m.nodes) == maxTreeValues {
+		m.over = errTooBig
+	}
+	m.nodes = append(m.nodes, node{key: key, lv: lv})
+	return len(m.nodes) - 1
+}
+
+// close ends value i. A stat is mapped and dropped, and so is an object
+// where stats are expected that is one stat.
+func (m *mapping) close(i, parent int, k kind, text []byte) {
+	n := &m.nodes[i]
+	n.k, n.text, n.end = k, text, int32(len(m.nodes))
+	if n.lv > atStats0 && n.lv <= isStat && parent >= 0 {
+		m.nodes[parent].holds = true
+	}
+	switch {
+	case n.lv == isStat:
+		m.stat(i)
+		m.nodes = m.nodes[:i]
+	case n.lv >= atStats0 && n.lv <= atStats2 && k == kObject && !n.holds && m.last(i, "date") >= 0:
+		m.stat(i)
+		m.nodes = m.nodes[:i+1]
+		n.k, n.end = kRead, int32(i+1)
+	}
+}
+
+// kids are the children of node i, in order.
+func (m *mapping) kids(i int) iter.Seq[int] {
+	return func(yield func(int) bool) {
+		for c := i + 1; c < int(m.nodes[i].end); c = int(m.nodes[c].end) {
+			if !yield(c) {
 				return
 			}
 		}
-		switch {
-		case r != role:
-			m.t.skip()
-		case r == roleBare:
-			st.member(key)
-		case r == roleStats:
-			if err := m.stats(depth + 1); err != nil && inner == nil {
-				inner = fmt.Errorf("stats: %w", err)
+	}
+}
+
+// last is the last child of i with key (the one that counts), or -1.
+func (m *mapping) last(i int, key string) int {
+	found := -1
+	for c := range m.kids(i) {
+		if string(m.nodes[c].key) == key {
+			found = c
+		}
+	}
+	return found
+}
+
+// blank reports an empty text (<cached/>, "").
+func (n *node) blank() bool { return n.k == kText && len(bytes.TrimSpace(n.text)) == 0 }
+
+// what names the value for a message.
+func (n *node) what() string { return kindText(n.k, n.text) }
+
+// result is the answer, once read: structure errors (no list of stats)
+// first, then the first stat's.
+func (m *mapping) result() (answer, error) {
+	err := m.stats(0)
+	if err == nil && m.err == nil {
+		return m.a, nil
+	}
+	return answer{}, cmp.Or(err, m.err)
+}
+
+// stats checks a value where stats are expected, its stats read. A list,
+// empty or not, and the XML empty element (<stats/>) are answers; anything
+// else (null, {}, {"stats": {}}, an object without stats) is an error
+// naming what was found, never an empty answer: an alert rule must see a
+// broken upstream as an error, not as "no data".
+func (m *mapping) stats(i int) error {
+	switch n := &m.nodes[i]; {
+	case n.k == kList || n.k == kRead || n.blank():
+		return nil
+	case n.k == kObject && n.holds:
+		for c := range m.kids(i) {
+			if lv := m.nodes[c].lv; lv == atStats1 || lv == atStats2 {
+				if err := m.stats(c); err != nil {
+					return fmt.Errorf("stats: %w", err)
+				}
 			}
-		case r == roleStat && m.t.peek() == kList:
-			m.t.list(m.entry)
-		case r == roleStat:
-			m.entry()
-		default:
-			m.t.skip()
-		}
-	}
-	st = m.beginStat(new(stat))
-	m.t.object(read)
-	chosen := roleNone
-	switch {
-	case keys.date:
-		chosen = roleBare
-	case keys.stats && depth < 2:
-		chosen = roleStats
-	case keys.stat:
-		chosen = roleStat
-	}
-	if chosen != roleNone && chosen != role {
-		m.restore(start)
-		rewind()
-		inner, role, again = nil, chosen, true
-		st = m.beginStat(new(stat))
-		m.t.object(read)
-	}
-	switch chosen {
-	case roleBare:
-		m.n++
-		if err := m.endStat(st); err != nil && m.err == nil {
-			m.err = fmt.Errorf("stat %d: %w", m.n, err)
 		}
 		return nil
-	case roleStats:
-		return inner
-	case roleStat:
-		return nil
+	case n.k == kObject:
+		return m.notStats(i)
+	default:
+		return fmt.Errorf("expected a list of stats, found %s", n.what())
 	}
-	if all := msgs.all(); len(all) > 0 {
-		return fmt.Errorf("OnApp answered errors instead of stats: %s", strings.Join(all, "; "))
+}
+
+// notStats words an object where stats were expected: OnApp's errors, or
+// its least keys.
+func (m *mapping) notStats(i int) error {
+	if msgs := m.errorBody(i); len(msgs) > 0 {
+		return fmt.Errorf("OnApp answered errors instead of stats: %s", strings.Join(msgs, "; "))
 	}
-	if len(keys.least) == 0 {
+	var keys []string
+	for c := range m.kids(i) {
+		keys = append(keys, string(m.nodes[c].key))
+	}
+	if len(keys) == 0 {
 		return errors.New("expected a list of stats, found an empty object {}")
 	}
-	return fmt.Errorf("expected stats, found an object with the keys %s", keys.quote())
-}
-
-// keySet keeps what statsObject needs of an object's keys: those choosing
-// a role, and the six least keys for a message.
-type keySet struct {
-	date, stats, stat bool
-	least             []string
-}
-
-func (k *keySet) add(key []byte) {
-	switch string(key) {
-	case "date":
-		k.date = true
-	case "stats":
-		k.stats = true
-	case "stat":
-		k.stat = true
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	for j, key := range keys[:min(len(keys), 5)] {
+		keys[j] = strconv.Quote(upstream.Quote(upstream.Shorten(key, 40)))
 	}
-	i, found := slices.BinarySearch(k.least, string(key))
-	if !found && i < 6 {
-		k.least = slices.Insert(k.least, i, string(key))[:min(len(k.least)+1, 6)]
+	if len(keys) > 5 {
+		keys = append(keys[:5], "…")
 	}
+	return fmt.Errorf("expected stats, found an object with the keys %s", strings.Join(keys, ", "))
 }
 
-// quote writes the keys for a message, each one quoted and bounded.
-func (k *keySet) quote() string {
-	var out []string
-	for i, key := range k.least {
-		if i == 5 {
-			out = append(out, "…")
-			break
-		}
-		out = append(out, strconv.Quote(upstream.Quote(upstream.Shorten(key, 40))))
-	}
-	return strings.Join(out, ", ")
-}
-
-// entry reads one element of a list of stats.
-func (m *mapping) entry() {
-	if m.err != nil {
-		m.t.skip()
+// stat maps one stat, numbered in the order read: {"stat": {…}} (only
+// "stat" members: the last counts) as the stat inside, any other value as
+// a stat.
+func (m *mapping) stat(i int) {
+	if m.n++; m.err != nil {
 		return
 	}
-	m.n++
-	if err := m.entryValue(); err != nil && m.err == nil {
+	inner := i
+	for c := range m.kids(i) {
+		if inner = c; string(m.nodes[c].key) != "stat" {
+			inner = i
+			break
+		}
+	}
+	if err := m.statValue(inner); err != nil {
 		m.err = fmt.Errorf("stat %d: %w", m.n, err)
+	} else if m.n == 1 && m.want > len(m.a.samples) {
+		m.a.samples = slices.Grow(m.a.samples, m.want-len(m.a.samples))
 	}
-}
-
-// entryValue reads {"stat": {…}} (a last "stat" counts) as the stat inside,
-// and any other object as a stat: a member besides "stat" met after one
-// drops what the inner stat gave, and the object is read as the stat from
-// there ("stat" members are not a stat's).
-func (m *mapping) entryValue() error {
-	if k := m.t.peek(); k != kObject {
-		return fmt.Errorf("expected an object, found %s", kindText(k, m.t.scalar()))
-	}
-	e := &m.entryState
-	*e = entryState{start: m.save(), st: m.beginStat(&m.statSlots[0]), first: true}
-	if m.entryFn == nil {
-		m.entryFn = m.entryMember
-	}
-	m.t.object(m.entryFn)
-	if e.wrapped && !e.other {
-		return e.err
-	}
-	return m.endStat(e.st)
-}
-
-// entryState is what entryMember knows of the entry being read.
-type entryState struct {
-	start                 saved
-	st                    *stat
-	first, wrapped, other bool
-	err                   error
-}
-
-func (m *mapping) entryMember(key []byte) {
-	e := &m.entryState
-	switch isStat := string(key) == "stat"; {
-	case isStat && !e.other && (e.first || e.wrapped):
-		m.restore(e.start)
-		e.wrapped, e.err = true, m.innerStat()
-	case e.wrapped && !e.other:
-		m.restore(e.start)
-		e.other, e.st = true, m.beginStat(&m.statSlots[0])
-		e.st.member(key)
-	default:
-		e.st.member(key)
-	}
-	e.first = false
-}
-
-// innerStat reads the stat of {"stat": {…}}.
-func (m *mapping) innerStat() error {
-	if k := m.t.peek(); k != kObject {
-		return fmt.Errorf("expected an object, found %s", kindText(k, m.t.scalar()))
-	}
-	st := m.beginStat(&m.statSlots[1])
-	m.t.object(st.memberFn)
-	return m.endStat(st)
-}
-
-// stat is a stat being read: its figures and the first error of its
-// groups wait for its end, to be reported in the order of precedence (no
-// date, the date, cached, non_cached, then the groups).
-type stat struct {
-	m        *mapping
-	memberFn func(key []byte) // member, made once
-	base     int              // the index of the stat's first group sample
-	hasDate  bool
-	dateKind kind
-	own      [2]figure
-	groupErr error
-}
-
-// figure is a figure as read: present or not, with a value or not, or the
-// error of its text.
-type figure struct {
-	present, set bool
-	value        float64
-	err          error
-}
-
-// beginStat begins st, in one of the mapping's stats or a new one.
-func (m *mapping) beginStat(st *stat) *stat {
-	if len(m.cur) > 0 {
-		m.prev, m.cur = m.cur, m.prev[:0]
-	}
-	fn := st.memberFn
-	if fn == nil {
-		fn = st.member
-	}
-	*st = stat{m: m, memberFn: fn, base: len(m.a.samples)}
-	return st
 }
 
 // groupFields maps the containers of grouped stats to their dimension.
 var groupFields = map[string]string{"resources": "resource", "resource": "resource", "locations": "location", "location": "location"}
 
-// member reads one member of a stat; others are skipped.
-func (st *stat) member(key []byte) {
-	m := st.m
-	switch string(key) {
-	case "date":
-		st.hasDate, st.dateKind = true, m.t.peek()
-		m.date = append(m.date[:0], m.t.scalar()...)
-	case trafficCached, trafficNonCached:
-		st.own[trafficIndex(key)] = m.figure()
-	case "resources", "resource", "locations", "location":
-		name := string(key)
-		dim := groupFields[name]
-		if st.groupErr == nil && m.a.dim != "" && m.a.dim != dim {
-			st.groupErr = fmt.Errorf("stats grouped both by %s and by %s", m.a.dim, dim)
-		}
-		if st.groupErr != nil {
-			m.t.skip()
-			return
-		}
-		m.a.dim = dim
-		if err := m.groups(dim); err != nil {
-			st.groupErr = fmt.Errorf("%s: %w", name, err)
-		}
-	default:
-		m.t.skip()
+// statValue maps a stat. Errors come in the order of precedence: no date,
+// the date, cached, non_cached, then the groups; the stat's own figures
+// come before its groups'.
+func (m *mapping) statValue(i int) error {
+	if n := &m.nodes[i]; n.k != kObject {
+		return fmt.Errorf("expected an object, found %s", n.what())
 	}
-}
-
-// endStat dates the stat's samples and puts its own figures first.
-func (m *mapping) endStat(st *stat) error {
-	if !st.hasDate {
+	date := m.last(i, "date")
+	if date < 0 {
 		return errors.New("no date")
 	}
-	at, err := parseDate(st.dateKind, m.date, m.loc)
+	at, err := parseDate(m.nodes[date].k, m.nodes[date].text, m.loc)
 	if err != nil {
 		return err
 	}
-	var buf [2]sample
-	own := buf[:0]
-	for k, f := range st.own {
-		if f.err != nil {
-			return fmt.Errorf("%s: %w", trafficKinds[k], f.err)
+	m.at = at.UnixNano()
+	if err := m.figures(i, 0); err != nil {
+		return err
+	}
+	for c := range m.kids(i) {
+		key := m.nodes[c].key
+		switch dim := groupFields[string(key)]; {
+		case dim == "":
+		case m.a.dim != "" && m.a.dim != dim:
+			return fmt.Errorf("stats grouped both by %s and by %s", m.a.dim, dim)
+		default:
+			m.a.dim = dim
+			if err := m.groups(c, dim); err != nil {
+				return fmt.Errorf("%s: %w", key, err)
+			}
 		}
-		if f.set {
-			own = append(own, sample{traffic: uint8(k), value: f.value})
-		}
 	}
-	if st.groupErr != nil {
-		return st.groupErr
-	}
-	m.a.samples = slices.Insert(m.a.samples, st.base, own...)
-	stamp := at.UnixNano()
-	for i := st.base; i < len(m.a.samples); i++ {
-		m.a.samples[i].at = stamp
-	}
-	if m.want > len(m.a.samples) {
-		m.a.samples = slices.Grow(m.a.samples, m.want-len(m.a.samples))
-	}
-	m.want = 0
 	return nil
 }
 
 // groups reads a stat's groups: a list of entries, or one entry.
-func (m *mapping) groups(dim string) error {
-	var err error
-	switch k := m.t.peek(); k {
-	case kNull:
-		m.t.scalar()
-	case kList:
-		m.t.list(func() {
-			if err != nil {
-				m.t.skip()
-			} else {
-				err = m.group(dim, true)
+func (m *mapping) groups(i int, dim string) error {
+	switch n := &m.nodes[i]; {
+	case n.k == kObject:
+		return m.group(i, dim, true)
+	case n.k == kList:
+		for c := range m.kids(i) {
+			if err := m.group(c, dim, true); err != nil {
+				return err
 			}
-		})
-	case kObject:
-		err = m.group(dim, true)
-	default:
-		if text := m.t.scalar(); k != kText || len(bytes.TrimSpace(text)) > 0 {
-			err = fmt.Errorf("expected a list of groups, found %s", kindText(k, text))
 		}
+	case n.k != kNull && !n.blank():
+		return fmt.Errorf("expected a list of groups, found %s", n.what())
 	}
-	return err
+	return nil
 }
 
 // group reads one group entry. Entries are keyed by id, wrapped or not
 // ({"resource": {"977655738": {…}}}, {"977655738": {…}, "389478438": {…}}),
-// or carry their id beside the figures ({"id": 977655738, "cached": …});
-// every one given is read.
-func (m *mapping) group(dim string, unwrap bool) error {
-	if k := m.t.peek(); k != kObject {
-		if text := m.t.scalar(); k != kText || len(bytes.TrimSpace(text)) > 0 {
-			return fmt.Errorf("expected a %s object, found %s", dim, kindText(k, text))
+// or carry their id beside the figures ({"id": 977655738, "cached": …},
+// the fields id, <dim>_id, cdn_reference in that order); every one given
+// is read.
+func (m *mapping) group(i int, dim string, unwrap bool) error {
+	if n := &m.nodes[i]; n.k != kObject {
+		if n.blank() {
+			return nil
 		}
+		return fmt.Errorf("expected a %s object, found %s", dim, n.what())
+	}
+	for c := range m.kids(i) {
+		switch n := &m.nodes[c]; {
+		case string(n.key) == dim && unwrap && n.k == kObject:
+			if err := m.group(c, dim, false); err != nil {
+				return err
+			}
+		case isDigits(n.key) && n.k != kObject:
+			return fmt.Errorf("%s %s: expected an object, found %s", dim, upstream.Quote(string(n.key)), n.what())
+		case isDigits(n.key):
+			if err := m.figures(c, m.groupIndex(n.key)); err != nil {
+				return fmt.Errorf("%s %s: %w", dim, upstream.Quote(string(n.key)), err)
+			}
+		}
+	}
+	if m.last(i, trafficCached) < 0 && m.last(i, trafficNonCached) < 0 {
 		return nil
 	}
-	g := &m.groupReaders[0] // the entry, then the entry inside {"resource": {…}}
-	if !unwrap {
-		g = &m.groupReaders[1]
-	}
-	if g.member == nil {
-		g.member = g.read
-	}
-	g.m, g.dim, g.unwrap, g.figs, g.err = m, dim, unwrap, [2]figure{}, nil
-	for i := range g.ids {
-		g.ids[i] = g.ids[i][:0]
-	}
-	m.t.object(g.member)
-	if g.err != nil || !g.figs[0].present && !g.figs[1].present {
-		return g.err
-	}
-	for _, id := range g.ids {
-		if isDigits(id) {
-			return m.addFigures(m.groupIndex(id), g.figs)
+	for _, field := range [...]string{"id", dim + "_id", "cdn_reference"} {
+		if c := m.last(i, field); c >= 0 && (m.nodes[c].k == kText || m.nodes[c].k == kNumber) {
+			if id := bytes.TrimSpace(m.nodes[c].text); isDigits(id) {
+				return m.figures(i, m.groupIndex(id))
+			}
 		}
 	}
 	return fmt.Errorf("a %s entry has figures but no numeric id", dim)
 }
 
-// groupReader reads the members of a group entry. The mapping keeps one
-// for each of the two levels of an entry, its member function made once:
-// a closure made for each of a million groups costs allocations each.
-type groupReader struct {
-	m      *mapping
-	member func(key []byte) // read
-	dim    string
-	unwrap bool
-	figs   [2]figure
-	ids    [3][]byte // the ids of the fields id, <dim>_id, cdn_reference
-	err    error
-}
-
-func (g *groupReader) read(key []byte) {
-	m, dim := g.m, g.dim
-	if g.err != nil {
-		m.t.skip()
-		return
-	}
-	switch i := idField(key, dim); {
-	case string(key) == dim && g.unwrap && m.t.peek() == kObject:
-		g.err = m.group(dim, false)
-	case isDigits(key):
-		if k := m.t.peek(); k != kObject {
-			g.err = fmt.Errorf("%s %s: expected an object, found %s", dim, upstream.Quote(string(key)), kindText(k, m.t.scalar()))
-		} else if err := m.figures(m.groupIndex(key)); err != nil {
-			g.err = fmt.Errorf("%s %s: %w", dim, upstream.Quote(string(key)), err)
+// figures adds the figures of object i ("cached", "non_cached": the last
+// of each counts) to group g (0: the stat's own), at the stat's date: a
+// number or a numeric string; null and empty strings are no figure,
+// non-finite numbers errors.
+func (m *mapping) figures(i int, g uint32) error {
+	var values [2]float64
+	var set [2]bool
+	for k, name := range trafficKinds {
+		c := m.last(i, name)
+		if c < 0 || m.nodes[c].k == kNull || m.nodes[c].blank() {
+			continue
 		}
-	case trafficIndex(key) >= 0:
-		g.figs[trafficIndex(key)] = m.figure()
-	case i >= 0:
-		g.ids[i] = g.ids[i][:0]
-		if k := m.t.peek(); k == kText || k == kNumber {
-			g.ids[i] = append(g.ids[i], bytes.TrimSpace(m.t.scalar())...)
-		} else {
-			m.t.skip()
+		n := &m.nodes[c]
+		if n.k != kText && n.k != kNumber {
+			return fmt.Errorf("%s: expected a number, found %s", name, n.what())
 		}
-	default:
-		m.t.skip()
-	}
-}
-
-// idField is the index in groupReader.ids of a field carrying a group's id,
-// or -1.
-func idField(key []byte, dim string) int {
-	switch {
-	case string(key) == "id":
-		return 0
-	case len(key) == len(dim)+3 && string(key[:len(dim)]) == dim && string(key[len(dim):]) == "_id":
-		return 1
-	case string(key) == "cdn_reference":
-		return 2
-	}
-	return -1
-}
-
-// figures reads a group's {"cached": …, "non_cached": …} (others ignored).
-func (m *mapping) figures(g uint32) error {
-	m.figs = [2]figure{}
-	if m.figsMember == nil { // made once, as groupReader.member
-		m.figsMember = func(key []byte) {
-			if k := trafficIndex(key); k >= 0 {
-				m.figs[k] = m.figure()
-			} else {
-				m.t.skip()
-			}
+		s := bytes.TrimSpace(n.text)
+		if values[k], set[k] = jsonread.ParseFloat(s); !set[k] { // exact for plain decimals, strconv's reading otherwise, finite
+			return fmt.Errorf("%s: %q is not a number", name, upstream.Quote(string(s)))
 		}
 	}
-	m.t.object(m.figsMember)
-	return m.addFigures(g, m.figs)
-}
-
-func (m *mapping) addFigures(g uint32, figs [2]figure) error {
-	for k, f := range figs {
-		if f.err != nil {
-			return fmt.Errorf("%s: %w", trafficKinds[k], f.err)
-		}
-	}
-	for k, f := range figs {
-		if f.set {
-			m.a.samples = append(m.a.samples, sample{group: g, traffic: uint8(k), value: f.value})
+	for k := range set {
+		if set[k] {
+			m.a.samples = append(m.a.samples, sample{at: m.at, group: g, traffic: uint8(k), value: values[k]})
 		}
 	}
 	return nil
@@ -618,10 +421,6 @@ func (m *mapping) addFigures(g uint32, figs [2]figure) error {
 // groupIndex returns the sample.group of a group id, adding it to the
 // table the first time.
 func (m *mapping) groupIndex(raw []byte) uint32 {
-	if n := len(m.cur); n < len(m.prev) && m.a.groups[m.prev[n]-1] == string(raw) {
-		m.cur = append(m.cur, m.prev[n])
-		return m.prev[n]
-	}
 	g, ok := m.a.ids[string(raw)]
 	if !ok {
 		if m.a.ids == nil {
@@ -631,87 +430,7 @@ func (m *mapping) groupIndex(raw []byte) uint32 {
 		g = uint32(len(m.a.groups))
 		m.a.ids[string(raw)] = g
 	}
-	m.cur = append(m.cur, g)
 	return g
-}
-
-// figure reads a figure: a number or a numeric string; null and empty
-// strings are no figure; non-finite numbers are errors.
-func (m *mapping) figure() figure {
-	k := m.t.peek()
-	text := m.t.scalar()
-	switch k {
-	case kNull:
-		return figure{present: true}
-	case kText, kNumber:
-	default:
-		return figure{present: true, err: fmt.Errorf("expected a number, found %s", kindText(k, text))}
-	}
-	s := bytes.TrimSpace(text)
-	if len(s) == 0 && k == kText {
-		return figure{present: true}
-	}
-	f, ok := exactDecimal(s)
-	if !ok {
-		if f, ok = jsonread.ParseFloat(s); !ok { // strconv's reading, finite
-			return figure{present: true, err: fmt.Errorf("%q is not a number", upstream.Quote(string(s)))}
-		}
-	}
-	return figure{present: true, set: true, value: f}
-}
-
-// pow10 are the powers of ten a float64 holds exactly.
-var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
-
-// exactDecimal reads a plain decimal ([+-]digits[.digits]) whose digits
-// make an integer of at most 2^53 and that has at most 22 decimals: the
-// integer and the power of ten are exact in a float64, so one division is
-// correctly rounded and gives what strconv.ParseFloat gives (it takes the
-// same path). Anything else is left to strconv.ParseFloat (ok false).
-func exactDecimal(s []byte) (float64, bool) {
-	i, neg := 0, false
-	if i < len(s) && (s[i] == '-' || s[i] == '+') {
-		neg = s[i] == '-'
-		i++
-	}
-	var n uint64
-	digits, decimals, dot := 0, 0, false
-	for ; i < len(s); i++ {
-		switch c := s[i]; {
-		case c >= '0' && c <= '9':
-			if digits++; digits > 19 {
-				return 0, false
-			}
-			n = n*10 + uint64(c-'0')
-			if dot {
-				decimals++
-			}
-		case c == '.' && !dot:
-			dot = true
-		default:
-			return 0, false
-		}
-	}
-	if digits == 0 || n > 1<<53 || decimals >= len(pow10) {
-		return 0, false
-	}
-	f := float64(n) / pow10[decimals]
-	if neg {
-		f = -f
-	}
-	return f, true
-}
-
-// trafficIndex maps a figure's name to its index in trafficKinds.
-func trafficIndex(name []byte) int {
-	switch string(name) {
-	case trafficCached:
-		return 0
-	case trafficNonCached:
-		return 1
-	}
-	return -1
 }
 
 // Date forms: with an offset (as documented: 2014-11-25T18:25:00+02:00), or
@@ -765,19 +484,37 @@ func inFrame(at time.Time, raw string) (time.Time, error) {
 // maxMessages bounds the messages passed on from one error body.
 const maxMessages = 10
 
-// messages reads OnApp's error messages from a value: {"errors": {"start":
-// ["is invalid"]}}, {"errors": ["Access denied"]}, {"error": "…"}, or in
-// XML <errors><error>…</error></errors>. Field errors are written as Rails
+// errorBody reads OnApp's error messages from a value: {"errors": …,
+// "error": …} (those of errors first) or a bare list of messages.
+func (m *mapping) errorBody(i int) []string {
+	if m.nodes[i].k == kList {
+		return m.messages(nil, nil, i, 0)
+	}
+	var errs, err []string
+	for c := range m.kids(i) {
+		switch string(m.nodes[c].key) {
+		case "errors":
+			errs = m.messages(errs, nil, c, 0)
+		case "error":
+			err = m.messages(err, nil, c, 0)
+		}
+	}
+	all := append(errs, err...)
+	return all[:min(len(all), maxMessages)]
+}
+
+// messages reads messages from a value: {"errors": {"start": ["is
+// invalid"]}}, {"errors": ["Access denied"]}, {"error": "…"}, or in XML
+// <errors><error>…</error></errors>. Field errors are written as Rails
 // writes full messages ("start is invalid"), fields in the order of their
 // names; what lies deeper than three levels is not read.
-func (m *mapping) messages(out []string, field []byte, depth int) []string {
+func (m *mapping) messages(out []string, field []byte, i, depth int) []string {
 	if len(out) >= maxMessages || depth > 3 {
-		m.t.skip()
 		return out
 	}
-	switch k := m.t.peek(); k {
+	switch n := &m.nodes[i]; n.k {
 	case kText, kNumber:
-		s := strings.TrimSpace(string(m.t.scalar()))
+		s := strings.TrimSpace(string(n.text))
 		if s == "" {
 			return out
 		}
@@ -786,67 +523,17 @@ func (m *mapping) messages(out []string, field []byte, depth int) []string {
 		}
 		return append(out, upstream.Quote(s))
 	case kList:
-		m.t.list(func() { out = m.messages(out, field, depth+1) })
+		for c := range m.kids(i) {
+			out = m.messages(out, field, c, depth+1)
+		}
 	case kObject:
-		// Each field's messages, the least fields' kept, then in order.
-		type fieldMessages struct {
-			name string
-			msgs []string
+		fields := slices.Collect(m.kids(i))
+		slices.SortStableFunc(fields, func(a, b int) int { return bytes.Compare(m.nodes[a].key, m.nodes[b].key) })
+		for _, c := range fields {
+			out = m.messages(out, m.nodes[c].key, c, depth+1)
 		}
-		var fields []fieldMessages
-		m.t.object(func(key []byte) {
-			if msgs := m.messages(nil, key, depth+1); len(msgs) > 0 {
-				fields = append(fields, fieldMessages{string(key), msgs})
-			}
-			if len(fields) > 2*maxMessages {
-				slices.SortStableFunc(fields, func(a, b fieldMessages) int { return strings.Compare(a.name, b.name) })
-				fields = fields[:maxMessages]
-			}
-		})
-		slices.SortStableFunc(fields, func(a, b fieldMessages) int { return strings.Compare(a.name, b.name) })
-		for _, f := range fields {
-			out = append(out, f.msgs...)
-		}
-		return out[:min(len(out), maxMessages)]
-	default:
-		m.t.skip()
 	}
 	return out
-}
-
-// errorBody reads the messages of an error body: {"errors": …, "error": …}
-// or a bare list of messages.
-func (m *mapping) errorBody() []string {
-	var msgs errorMessages
-	switch m.t.peek() {
-	case kList:
-		msgs[0] = m.messages(nil, nil, 0)
-	case kObject:
-		m.t.object(func(key []byte) { msgs.read(m, key) })
-	default:
-		m.t.skip()
-	}
-	return msgs.all()
-}
-
-// errorMessages are the messages of the members errors and error (others
-// are skipped), those of errors first.
-type errorMessages [2][]string
-
-func (e *errorMessages) read(m *mapping, key []byte) {
-	switch string(key) {
-	case "errors":
-		e[0] = m.messages(e[0], nil, 0)
-	case "error":
-		e[1] = m.messages(e[1], nil, 0)
-	default:
-		m.t.skip()
-	}
-}
-
-func (e *errorMessages) all() []string {
-	all := append(e[0], e[1]...)
-	return all[:min(len(all), maxMessages)]
 }
 
 // kindText names a value for a message.

@@ -443,6 +443,25 @@ func hostileXMLSeeds() []string {
 	}
 }
 
+// TestReadersBoundAStat: a stat's tree holds at most maxTreeValues values,
+// whatever the answer holds; past them the answer is refused in plain words.
+func TestReadersBoundAStat(t *testing.T) {
+	values := strings.Repeat("0,", maxTreeValues) + "0"
+	for doc, read := range map[string]func([]byte, *time.Location) (answer, error){
+		`[{"date":"2024-06-01T00:00:00Z","x":[` + values + `]}]`:                                                            readJSON,
+		`<stats><stat><date>2024-06-01T00:00:00Z</date><x>` + strings.Repeat("<y/>", maxTreeValues) + `</x></stat></stats>`: readXML,
+	} {
+		if _, err := read([]byte(doc), time.UTC); err == nil || err.Error() != errTooBig.Error() {
+			t.Errorf("%.40s…: %v, want %v", doc, err, errTooBig)
+		}
+	}
+	// Below the bound, as many values are read.
+	doc := `[{"date":"2024-06-01T00:00:00Z","cached":1,"x":[` + strings.Repeat("0,", maxTreeValues/2) + `0]}]`
+	if a, err := readJSON([]byte(doc), time.UTC); err != nil || len(a.samples) != 1 {
+		t.Errorf("%v %v", a.samples, err)
+	}
+}
+
 // TestReadNestedTooDeep: answers nested 100,000 deep are an error in plain
 // words, whichever reader meets them.
 func TestReadNestedTooDeep(t *testing.T) {

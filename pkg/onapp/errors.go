@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/opsdeck/servicestats/pkg/internal/jsonread"
 	"github.com/opsdeck/servicestats/pkg/models"
 	"github.com/opsdeck/servicestats/pkg/upstream"
 )
@@ -58,30 +57,25 @@ func notFoundOnRoute(err error, api string) error {
 	return ue
 }
 
-// responseMessages reads OnApp's error messages from a JSON or XML body;
-// none when the body is neither (an HTML error page).
+// responseMessages reads OnApp's error messages from a JSON or XML body,
+// read into a tree as answers are (bounded the same way); none when the
+// body is neither (an HTML error page).
 func responseMessages(body []byte) []string {
 	body = bytes.TrimSpace(body)
-	if len(body) == 0 {
+	m := &mapping{root: inValue}
+	var err error
+	switch {
+	case len(body) == 0:
+		return nil
+	case body[0] == '{' || body[0] == '[':
+		err = readJSONTree(body, m)
+	case body[0] == '<':
+		err = readXMLTree(body, m)
+	}
+	if err != nil || len(m.nodes) == 0 {
 		return nil
 	}
-	switch body[0] {
-	case '{', '[':
-		t := &jsonTokens{r: jsonread.New(body)}
-		if msgs := (&mapping{t: t}).errorBody(); t.r.AtEnd() {
-			return msgs
-		}
-	case '<':
-		t := newXMLTokens(body)
-		var msgs []string
-		if t.root() {
-			msgs = (&mapping{t: t}).errorBody()
-		}
-		if t.end() == nil {
-			return msgs
-		}
-	}
-	return nil
+	return m.errorBody(0)
 }
 
 func quoted(msgs []string) string {

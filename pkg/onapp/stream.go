@@ -1,7 +1,7 @@
 package onapp
 
-// The JSON reader of bandwidth answers: the tokens of pkg/internal/jsonread
-// handed to the mapping (answer.go), in one pass.
+// The JSON reader of bandwidth answers: the values of pkg/internal/jsonread
+// handed to the mapping (answer.go) as its tree, in one pass.
 
 import (
 	"bytes"
@@ -19,22 +19,83 @@ const jsonBytesPerFigure = 32
 // readJSON reads a JSON bandwidth answer. An answer that is not valid JSON
 // is refused in encoding/json's words, before any error of its content.
 func readJSON(body []byte, loc *time.Location) (answer, error) {
-	t := &jsonTokens{r: jsonread.New(body)}
-	a, err := (&mapping{t: t, loc: loc, want: len(body) / jsonBytesPerFigure}).read()
-	switch {
-	case t.r.Err() != nil:
-		return answer{}, jsonSyntax(body, t.r.Err())
-	case !t.r.AtEnd():
-		return answer{}, errors.New("JSON answer has data after its end")
+	m := &mapping{loc: loc, root: atStats0, want: len(body) / jsonBytesPerFigure}
+	if err := readJSONTree(body, m); err != nil {
+		return answer{}, err
 	}
-	return a, err
+	return m.result()
+}
+
+// readJSONTree reads one JSON document into m.
+func readJSONTree(body []byte, m *mapping) error {
+	t := &jsonReader{r: jsonread.New(body), m: m}
+	t.value(-1, nil, false, 0)
+	switch err := t.r.Err(); {
+	case err != nil:
+		return jsonSyntax(body, err)
+	case !t.r.AtEnd():
+		return errors.New("JSON answer has data after its end")
+	}
+	return nil
+}
+
+type jsonReader struct {
+	r jsonread.Reader
+	m *mapping
+}
+
+// jsonKinds are the kinds of jsonread's: true, false and null are told
+// apart when read (Skip), and anything else stops the reader there.
+var jsonKinds = [...]kind{jsonread.ObjectKind: kObject, jsonread.ArrayKind: kList, jsonread.StringKind: kText,
+	jsonread.NumberKind: kNumber, jsonread.OtherKind: kBool, jsonread.NoValue: kBool}
+
+// value reads one value of parent, depth deep, into the tree. (The
+// closures handed to Object and Array stay on the stack: they cost no
+// allocation per object.)
+func (t *jsonReader) value(parent int, key []byte, member bool, depth int) {
+	r, k := &t.r, jsonKinds[t.r.Kind()]
+	i := t.m.open(parent, key, member, k == kList)
+	if t.m.over != nil {
+		r.Stop(t.m.over)
+	}
+	var text []byte
+	switch {
+	case (k == kObject || k == kList) && (depth == maxTreeDepth || t.m.nodes[i].lv == isKey):
+		r.Skip()
+	case k == kObject:
+		r.Object(func(key []byte) {
+			if bytes.IndexByte(key, '\\') >= 0 {
+				s, _ := jsonread.Unquote(key) // Key has checked the escapes
+				key = []byte(s)
+			}
+			t.value(i, key, true, depth+1)
+		})
+	case k == kList:
+		r.Array(func() { t.value(i, nil, false, depth+1) })
+	case k == kText:
+		raw, _ := r.RawString()
+		if text = raw; bytes.IndexByte(raw, '\\') >= 0 {
+			s, err := jsonread.Unquote(raw)
+			if err != nil {
+				r.Stop(err)
+			}
+			text = []byte(s)
+		}
+	case k == kNumber:
+		text, _ = r.Number()
+	default:
+		if text = r.Skip(); string(text) == "null" {
+			k = kNull
+		}
+	}
+	t.m.close(i, parent, k, text)
 }
 
 // jsonSyntax words the syntax error of an answer as encoding/json does
 // (jsonread accepts exactly what it accepts): decoding into nothing, it
 // holds no more than a copy of the bytes.
 func jsonSyntax(body []byte, err error) error {
-	if errors.Is(err, jsonread.ErrTooDeep) {
+	if errors.Is(err, jsonread.ErrTooDeep) || errors.Is(err, errTooBig) {
 		return err
 	}
 	var none ignored
@@ -47,79 +108,3 @@ func jsonSyntax(body []byte, err error) error {
 type ignored struct{}
 
 func (*ignored) UnmarshalJSON([]byte) error { return nil }
-
-// jsonTokens are the tokens of a JSON answer.
-type jsonTokens struct {
-	r       jsonread.Reader
-	members []func(key []byte) // of the objects being read, innermost last
-	member  func(key []byte)   // made once: the key unescaped, to the innermost
-}
-
-func (t *jsonTokens) peek() kind {
-	switch t.r.Peek() {
-	case 0:
-		return kEnd
-	case '{':
-		return kObject
-	case '[':
-		return kList
-	case '"':
-		return kText
-	case 'n':
-		return kNull
-	case 't', 'f':
-		return kBool
-	}
-	return kNumber
-}
-
-func (t *jsonTokens) scalar() []byte {
-	switch t.peek() {
-	case kText:
-		return t.str()
-	case kNumber:
-		tok, _ := t.r.Number()
-		return tok
-	case kBool:
-		return t.r.Skip()
-	}
-	t.r.Skip() // null, a list or an object
-	return nil
-}
-
-// str reads a string's value: its bytes when it has no escape.
-func (t *jsonTokens) str() []byte {
-	raw, _ := t.r.RawString()
-	if bytes.IndexByte(raw, '\\') < 0 {
-		return raw
-	}
-	s, err := jsonread.Unquote(raw)
-	if err != nil {
-		t.r.Stop(err)
-	}
-	return []byte(s)
-}
-
-func (t *jsonTokens) object(member func(key []byte)) {
-	if t.member == nil {
-		t.member = func(key []byte) {
-			if bytes.IndexByte(key, '\\') >= 0 {
-				s, _ := jsonread.Unquote(key)
-				key = []byte(s)
-			}
-			t.members[len(t.members)-1](key)
-		}
-	}
-	t.members = append(t.members, member)
-	t.r.Object(t.member)
-	t.members = t.members[:len(t.members)-1]
-}
-
-func (t *jsonTokens) list(item func()) { t.r.Array(item) }
-func (t *jsonTokens) skip()            { t.r.Skip() }
-
-func (t *jsonTokens) mark() func() {
-	t.r.Peek()
-	at := t.r.Offset()
-	return func() { t.r.Rewind(at) }
-}

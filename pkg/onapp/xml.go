@@ -2,7 +2,7 @@ package onapp
 
 // The XML reader of bandwidth answers: the tokens of pkg/internal/xmlread
 // (OnApp's numeric element names, <977655738>, are why encoding/xml cannot
-// serve) handed to the mapping (answer.go) as the values of the JSON Rails
+// serve) handed to the mapping (answer.go) as the tree of the JSON Rails
 // would write for the document: the root element is {name: value}, an
 // element of text a string (trimmed), nil="true" null, type="array" a list
 // whose elements are {child name: child}, any other element an object of
@@ -32,175 +32,79 @@ const xmlBytesPerFigure = 64
 // readXML reads an XML bandwidth answer. A document that is not one is
 // refused for that, before any error of its content.
 func readXML(body []byte, loc *time.Location) (answer, error) {
-	t := newXMLTokens(body)
-	var a answer
-	var err error
-	if t.root() {
-		a, err = (&mapping{t: t, loc: loc, want: len(body) / xmlBytesPerFigure}).read()
+	m := &mapping{loc: loc, root: atStats0, want: len(body) / xmlBytesPerFigure}
+	if err := readXMLTree(body, m); err != nil {
+		return answer{}, err
 	}
-	if xerr := t.end(); xerr != nil {
-		return answer{}, xerr
-	}
-	return a, err
+	return m.result()
 }
 
-// end reads the document to its end and returns its error, if any: a
-// document that is not one is refused for that before its content.
-func (t *xmlTokens) end() error {
-	for t.r.Next().Kind != xmlread.EOF {
+// readXMLTree reads one XML document into m, to its end.
+func readXMLTree(body []byte, m *mapping) error {
+	r := xmlread.New(body, maxXMLDepth)
+	if tok := r.Next(); tok.Kind == xmlread.Start {
+		root := m.open(-1, nil, false, false)
+		element(r, m, tok, root, 1)
+		m.close(root, -1, kObject, nil)
 	}
-	if errors.Is(t.r.Err(), xmlread.ErrTooDeep) {
+	for m.over == nil && r.Next().Kind != xmlread.EOF {
+	}
+	switch {
+	case m.over != nil:
+		return m.over
+	case errors.Is(r.Err(), xmlread.ErrTooDeep):
 		return fmt.Errorf("XML nests deeper than %d elements: not an answer OnApp sends", maxXMLDepth)
 	}
-	return t.r.Err()
+	return r.Err()
 }
 
-// xmlElement is an element whose start was read.
-type xmlElement struct {
-	name         []byte
-	array, isNil bool
-	depth        int // the reader's depth inside it
-}
-
-// xmlTokens are the values of an XML document. The element whose value is
-// next is el; its first tokens are read ahead to tell text from children.
-type xmlTokens struct {
-	r       xmlread.Reader
-	el      xmlElement
-	wrapped bool // the value next is {el.name: el}
-	looked  bool // el's kind is known: k, and text, or child when an object
-	k       kind
-	text    []byte // el's text: in the document, or new memory
-	child   xmlElement
-	pending bool // child is read and not handed on yet
-}
-
-func newXMLTokens(body []byte) *xmlTokens {
-	return &xmlTokens{r: *xmlread.New(body, maxXMLDepth)}
-}
-
-// root reads the start of the root element.
-func (t *xmlTokens) root() bool {
-	tok := t.r.Next()
-	if tok.Kind != xmlread.Start {
-		return false
-	}
-	t.set(t.started(tok), true)
-	return true
-}
-
-func (t *xmlTokens) started(tok *xmlread.Token) xmlElement {
-	return xmlElement{name: tok.Name, array: string(tok.Type) == "array", isNil: tok.Nil, depth: t.r.Depth()}
-}
-
-func (t *xmlTokens) set(el xmlElement, wrapped bool) {
-	t.el, t.wrapped, t.looked, t.pending = el, wrapped, false, false
-}
-
-// look reads ahead what el holds: text up to its end, or a first child.
-func (t *xmlTokens) look() {
-	if t.looked {
-		return
-	}
-	t.looked, t.text = true, nil
-	switch {
-	case t.el.isNil:
-		t.k = kNull
-		return
-	case t.el.array:
-		t.k = kList
-		return
-	}
-	for joined := false; ; {
-		switch tok := t.r.Next(); tok.Kind {
+// element reads an element of parent, its start read, into the tree; the
+// children of an element maxTreeDepth deep, or whose value is not read
+// (nil, isKey), are skipped.
+func element(r *xmlread.Reader, m *mapping, start *xmlread.Token, parent, depth int) {
+	isNil, array := start.Nil, string(start.Type) == "array"
+	i, at := m.open(parent, start.Name, true, array), r.Depth()
+	var text []byte
+	children, joined := false, false
+	for m.over == nil {
+		switch tok := r.Next(); tok.Kind {
 		case xmlread.Text: // one piece as it is (the usual case), more put together in new memory
 			switch {
-			case t.text == nil:
-				t.text = tok.Text
+			case text == nil:
+				text = tok.Text
 			case !joined:
-				t.text, joined = append(slices.Clip(t.text), tok.Text...), true
+				text, joined = append(slices.Clip(text), tok.Text...), true
 			default:
-				t.text = append(t.text, tok.Text...)
+				text = append(text, tok.Text...)
 			}
 		case xmlread.Start:
-			t.child, t.pending, t.k = t.started(tok), true, kObject
-			return
-		case xmlread.End:
-			t.k = kText
-			return
-		default:
-			t.k = kEnd
-			return
-		}
-	}
-}
-
-func (t *xmlTokens) peek() kind {
-	if t.wrapped {
-		return kObject
-	}
-	t.look()
-	return t.k
-}
-
-func (t *xmlTokens) scalar() []byte {
-	if t.peek() == kText {
-		return bytes.TrimSpace(t.text)
-	}
-	t.skip()
-	return nil
-}
-
-// skip reads the rest of el.
-func (t *xmlTokens) skip() { t.finish(t.el.depth) }
-
-// finish reads up to the end of the element at depth.
-func (t *xmlTokens) finish(depth int) {
-	t.pending = false
-	for t.r.Depth() >= depth && t.r.Next().Kind != xmlread.EOF {
-	}
-}
-
-// children hands each child of el on, wrapped or not.
-func (t *xmlTokens) children(wrapped bool, each func(name []byte)) {
-	t.look()
-	for {
-		child := t.child
-		if !t.pending {
-			switch tok := t.r.Next(); tok.Kind {
-			case xmlread.Text:
-				continue
-			case xmlread.Start:
-				child = t.started(tok)
-			default: // el's end
-				return
+			children = true
+			switch {
+			case isNil || depth == maxTreeDepth || m.nodes[i].lv == isKey:
+				for r.Depth() > at && r.Next().Kind != xmlread.EOF {
+				}
+			case array:
+				item := m.open(i, nil, false, false)
+				element(r, m, tok, item, depth+1)
+				m.close(item, i, kObject, nil)
+			default:
+				element(r, m, tok, i, depth+1)
 			}
-		}
-		t.set(child, wrapped)
-		each(child.name)
-		t.finish(child.depth)
-	}
-}
-
-func (t *xmlTokens) object(member func(key []byte)) {
-	if !t.wrapped {
-		t.children(false, member)
-		return
-	}
-	t.wrapped = false
-	el := t.el
-	member(el.name)
-	t.finish(el.depth)
-}
-
-func (t *xmlTokens) list(item func()) { t.children(true, func([]byte) { item() }) }
-
-func (t *xmlTokens) mark() func() {
-	saved := *t
-	saved.r = t.r.Copy()
-	return func() {
-		if t.r.Err() == nil {
-			*t = saved
+		default: // the element's end, or the document's (an error, reported by readXMLTree)
+			k := kText
+			switch {
+			case isNil:
+				k = kNull
+			case array:
+				k = kList
+			case children:
+				k = kObject
+			}
+			if k != kText {
+				text = nil
+			}
+			m.close(i, parent, k, bytes.TrimSpace(text))
+			return
 		}
 	}
 }
