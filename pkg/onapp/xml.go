@@ -44,8 +44,9 @@ func readXMLTree(body []byte, m *mapping) error {
 	r := xmlread.New(body, maxXMLDepth)
 	if tok := r.Next(); tok.Kind == xmlread.Start {
 		root := m.open(-1, nil, false, false)
-		element(r, m, tok, root, 1)
-		m.close(root, -1, kObject, nil)
+		if element(r, m, tok, root, 1); m.over == nil {
+			m.close(root, -1, kObject, nil)
+		}
 	}
 	for m.over == nil && r.Next().Kind != xmlread.EOF {
 	}
