@@ -22,10 +22,8 @@ package onapp
 import (
 	"bytes"
 	"cmp"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"iter"
 	"slices"
 	"strconv"
@@ -551,49 +549,6 @@ func kindText(k kind, text []byte) string {
 		return "an object"
 	}
 	return "null"
-}
-
-// kindOf names a value of the generic tree the listings are read into.
-func kindOf(v any) string {
-	switch t := v.(type) {
-	case string:
-		return kindText(kText, []byte(t))
-	case json.Number:
-		return kindText(kNumber, []byte(t))
-	case bool:
-		return strconv.FormatBool(t)
-	case []any:
-		return "a list"
-	case map[string]any:
-		return "an object"
-	}
-	return "null"
-}
-
-// decodeJSON decodes one JSON value into the generic tree the listings
-// (catalog.go) are read from, keeping numbers as written (json.Number).
-func decodeJSON(body []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var doc any
-	if err := dec.Decode(&doc); err != nil { // depth-limited: nothing here recurses past jsonread.MaxDepth
-		return nil, jsonread.Plain(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, errors.New("JSON answer has data after its end")
-	}
-	return doc, nil
-}
-
-// unwrap returns the object inside {"<name>": {…}}, OnApp's way of wrapping
-// list items, or v itself (for the listings' generic tree).
-func unwrap(v any, name string) any {
-	if m, ok := v.(map[string]any); ok && len(m) == 1 {
-		if inner, ok := m[name].(map[string]any); ok {
-			return inner
-		}
-	}
-	return v
 }
 
 func isDigits[T string | []byte](s T) bool {

@@ -5,15 +5,20 @@ package onapp
 // cached for a while, and concurrent misses share one upstream call.
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/opsdeck/servicestats/pkg/internal/jsonread"
 	"github.com/opsdeck/servicestats/pkg/source"
 	"github.com/opsdeck/servicestats/pkg/upstream"
 )
@@ -240,4 +245,47 @@ func sortOptions(opts []source.Option) {
 func compareIDs(a, b string) int {
 	a, b = strings.TrimLeft(a, "0"), strings.TrimLeft(b, "0")
 	return cmp.Or(cmp.Compare(len(a), len(b)), cmp.Compare(a, b))
+}
+
+// kindOf names a value of the generic tree the listings are read into.
+func kindOf(v any) string {
+	switch t := v.(type) {
+	case string:
+		return kindText(kText, []byte(t))
+	case json.Number:
+		return kindText(kNumber, []byte(t))
+	case bool:
+		return strconv.FormatBool(t)
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
+	}
+	return "null"
+}
+
+// decodeJSON decodes one JSON value into the generic tree the listings
+// (catalog.go) are read from, keeping numbers as written (json.Number).
+func decodeJSON(body []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil { // depth-limited: nothing here recurses past jsonread.MaxDepth
+		return nil, jsonread.Plain(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, errors.New("JSON answer has data after its end")
+	}
+	return doc, nil
+}
+
+// unwrap returns the object inside {"<name>": {…}}, OnApp's way of wrapping
+// list items, or v itself (for the listings' generic tree).
+func unwrap(v any, name string) any {
+	if m, ok := v.(map[string]any); ok && len(m) == 1 {
+		if inner, ok := m[name].(map[string]any); ok {
+			return inner
+		}
+	}
+	return v
 }

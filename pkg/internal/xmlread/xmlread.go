@@ -25,7 +25,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"unicode/utf8"
 
@@ -325,11 +324,4 @@ func entity(name []byte) (string, bool) {
 		return "", false
 	}
 	return string(rune(n)), true
-}
-
-// Copy returns a reader at r's position that reads on apart from r.
-func (r *Reader) Copy() Reader {
-	c := *r
-	c.open = slices.Clone(r.open)
-	return c
 }
