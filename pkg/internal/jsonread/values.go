@@ -126,25 +126,29 @@ func ParseFloat(b []byte) (float64, bool) {
 }
 
 // pow10 are the powers of ten a float64 holds exactly.
-var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
 
-// exactDecimal reads [-]digits[.digits] of at most 15 digits, most numbers
-// of an answer, without converting to a string: the digits are an integer
-// a float64 holds exactly, and its quotient by a power of ten a float64
-// holds exactly is correctly rounded (strconv's own exact case). Anything
+// exactDecimal reads [+-]digits[.digits], most numbers of an answer,
+// without converting to a string, when its digits make an integer of at
+// most 2^53 and it has at most 22 decimals: the integer and the power of
+// ten are exact in a float64, so one division is correctly rounded and
+// gives what strconv.ParseFloat gives (strconv's own exact case). Anything
 // else is left to strconv.
 func exactDecimal(b []byte) (float64, bool) {
 	i, neg := 0, false
-	if len(b) > 0 && b[0] == '-' {
-		i, neg = 1, true
+	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
+		i, neg = 1, b[0] == '-'
 	}
 	var m uint64
 	digits, frac := 0, -1 // frac: digits after the point, -1 before it
 	for ; i < len(b); i++ {
 		switch c := b[i]; {
 		case c >= '0' && c <= '9':
+			if digits++; digits > 19 {
+				return 0, false
+			}
 			m = m*10 + uint64(c-'0')
-			digits++
 			if frac >= 0 {
 				frac++
 			}
@@ -154,7 +158,7 @@ func exactDecimal(b []byte) (float64, bool) {
 			return 0, false
 		}
 	}
-	if digits == 0 || digits > 15 || frac == 0 {
+	if digits == 0 || frac == 0 || m > 1<<53 || frac >= len(pow10) {
 		return 0, false
 	}
 	v := float64(m)
