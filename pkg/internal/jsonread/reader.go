@@ -70,14 +70,6 @@ func (r *Reader) Err() error { return r.err }
 // Offset is the position of the next byte read.
 func (r *Reader) Offset() int { return r.i }
 
-// Rewind goes back to an offset Offset gave, when no error stopped the
-// reader.
-func (r *Reader) Rewind(offset int) {
-	if r.err == nil {
-		r.i = offset
-	}
-}
-
 // Rest is the input from the next byte read on.
 func (r *Reader) Rest() []byte { return r.b[r.i:] }
 
