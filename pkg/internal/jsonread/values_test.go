@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"testing"
@@ -148,5 +149,37 @@ func TestDescribeAndExcerpt(t *testing.T) {
 	r := New([]byte(`{"data":[]}`))
 	if err := r.Rows(errors.New("expected rows"), func() { r.Skip() }); err == nil || err.Error() != `expected rows, found an object with the keys "data"` {
 		t.Errorf("%v", err)
+	}
+}
+
+// TestExactDecimalIsStrconvs: the figures exactDecimal reads without
+// strconv (most of an answer's: 16 or 17 digits, written shortest, as
+// OnApp and Rails write them, or with a few decimals) are bit for bit what
+// strconv reads, and it takes a good share of them.
+func TestExactDecimalIsStrconvs(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	inputs := []string{"0", "-0", "+0", "0.0", "1.", ".5", "+.5", "007.50", "2.0390744709999997", "0.22656379899999998",
+		"9007199254740992", "9007199254740993", "1.4193601249999999", "123456789012345678901", "1e3", "-", ".", "", "1_0", "0x10", "1.2.3"}
+	for range 200_000 {
+		v := r.Float64() * math.Pow(10, float64(r.IntN(20)-10))
+		if r.IntN(2) == 0 {
+			v = -v
+		}
+		inputs = append(inputs, strconv.FormatFloat(v, 'f', -1, 64), strconv.FormatFloat(v, 'f', r.IntN(12), 64))
+	}
+	took := 0
+	for _, in := range inputs {
+		got, ok := exactDecimal([]byte(in))
+		if !ok {
+			continue
+		}
+		took++
+		want, err := strconv.ParseFloat(in, 64)
+		if err != nil || math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("%q: %v (%x), strconv reads %v (%x, %v)", in, got, math.Float64bits(got), want, math.Float64bits(want), err)
+		}
+	}
+	if took < len(inputs)/3 {
+		t.Errorf("only %d of %d figures read without strconv", took, len(inputs))
 	}
 }
