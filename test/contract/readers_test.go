@@ -14,6 +14,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
 	"github.com/opsdeck/servicestats/internal/sandbox"
+	"github.com/opsdeck/servicestats/internal/testutil"
 )
 
 // Answers nested far deeper than any API nests, through the built binary.
@@ -326,24 +327,6 @@ func onappRun(tb testing.TB, xml bool, stats, resources int, tolerant bool) p5Ru
 	}
 }
 
-// overfullLogPage is one Pulse log page of rows rows (about 280 bytes a
-// row), whatever the limit asked.
-func overfullLogPage(rows int) []byte {
-	start := time.Now().UTC().Add(-2 * time.Hour)
-	var b bytes.Buffer
-	b.WriteByte('[')
-	for i := range rows {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		fmt.Fprintf(&b, `{"requestId":"req-%016x","entreprise":{"id":"ent-%d","name":"Enterprise %d"},"device":[{"id":"dev-%d","name":"Gateway %d"}],`+
-			`"route":"/api/v1/orders/%d","method":"GET","timestamp":%q,"executionTime":%d,"responseSize":2600,"complexityScore":6}`,
-			i, i%50, i%50, i%400, i%400, i, start.Add(time.Duration(i)*time.Millisecond).Format("2006-01-02T15:04:05.000Z"), i%700)
-	}
-	b.WriteByte(']')
-	return b.Bytes()
-}
-
 // TestReadersOverfullPageMemory: one Pulse log page of 200,000 rows (about
 // 58 MB, under the size cap) where 5,000 were asked for is an error, and
 // the rows past the limit are counted, not kept: the process's peak RSS
@@ -352,7 +335,7 @@ func TestReadersOverfullPageMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("58 MB of answer")
 	}
-	page := overfullLogPage(200_000)
+	page := testutil.PulseLogs{Start: time.Now().UTC().Add(-2 * time.Hour), Step: time.Millisecond, Distinct: true}.Page(200_000) // a route of its own per row, 50 enterprises, 400 devices
 	base := nestedAnswer(t, func(p string) bool { return p == sandbox.PulsePrefix+"/stats" }, "application/json", page)
 	own := launchOwn(t)
 	defer own.Close()
