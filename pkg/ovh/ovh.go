@@ -158,14 +158,20 @@ func (t *telephony) fetchStatistics(ctx context.Context, call upstream.Call) (st
 }
 
 // readStatistics reads a statistics answer: in one pass when it has the
-// documented form (decode.go), else with encoding/json, which also words
-// the error when the answer cannot be read.
+// documented form (decode.go), else with encoding/json (jsonStatistics).
 func (t *telephony) readStatistics(resp *upstream.Response) (statistics, error) {
 	if t.api.CheckJSON(resp) == nil {
 		if st, ok := decodeStatistics(resp.Body); ok {
 			return st, nil
 		}
 	}
+	return t.jsonStatistics(resp)
+}
+
+// jsonStatistics reads a statistics answer the one-pass reader gave up on
+// with encoding/json, which also words the error when the answer cannot be
+// read.
+func (t *telephony) jsonStatistics(resp *upstream.Response) (statistics, error) {
 	var st statistics
 	err := t.api.DecodeJSON(resp, &st)
 	if err != nil && jsonread.CheckDepth(resp.Body) != nil { // encoding/json's words for it say little

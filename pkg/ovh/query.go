@@ -200,7 +200,7 @@ func (t *telephony) fetchPoints(ctx context.Context, call upstream.Call, metric,
 
 // readPoints reads a statistics answer into the points of its frame: in
 // one pass through a reused buffer of samples when it has the documented
-// form (decode.go), else through readStatistics (encoding/json, which also
+// form (decode.go), else through jsonStatistics (encoding/json, which also
 // words the error). No copy of the points outlives the reading but the
 // frame's own vectors.
 func (t *telephony) readPoints(resp *upstream.Response, metric, mosScale string, p plan) (*seriesPoints, error) {
@@ -214,7 +214,7 @@ func (t *telephony) readPoints(resp *upstream.Response, metric, mosScale string,
 			return pointsOf(samples, metric, unit, scale, p), nil
 		}
 	}
-	st, err := t.readStatistics(resp)
+	st, err := t.jsonStatistics(resp) // the one-pass reader gave up, or the answer is not JSON: not read twice
 	if err != nil {
 		return nil, err
 	}
