@@ -1,24 +1,30 @@
 package ovh
 
-// A one-pass reader of the statistics answer in the form OVHcloud documents,
+// The one reader of the statistics answer, in the form OVHcloud documents,
 //
 //	{"unit": "ms", "values": [{"timestamp": 1732406400, "value": 4100}, {"timestamp": 1732410000, "value": null}]}
 //
-// straight into compact samples, which a query turns into its frames'
-// vectors at once (frames.go), or into statistics. The
-// answer is most of the plugin's work on a telephony panel, and
-// encoding/json (reflection, one allocation per value) took a third of the
-// plugin's CPU on a 3-line × 4-metric panel (BENCHMARKS.md, P2).
+// mapping the tokens of the shared reader (pkg/internal/jsonread) straight
+// into compact samples, which a query turns into its frames' vectors at
+// once (frames.go). The answer is most of the plugin's work on a telephony
+// panel, and encoding/json (reflection, one allocation per value) took a
+// third of the plugin's CPU on a 3-line × 4-metric panel (BENCHMARKS.md,
+// P2); this reader allocates nothing per point.
 //
-// It gives up (ok false) at the first thing it does not expect — another
-// key or key case, an escape, a fractional timestamp, a duplicate — and
-// encoding/json then reads the answer as before; whatever it accepts, it
-// reads into exactly what encoding/json reads (decode_test.go checks it, also
-// by fuzzing).
+// It reads what encoding/json reads into that shape — keys in any letter
+// case or escaped, the last of a repeated key winning, other keys skipped,
+// null as "not given" — and decode_test.go checks that it does, also by
+// fuzzing. What encoding/json would refuse is an error: the syntax error of
+// an answer that is no JSON, else one naming what was expected; and so is
+// an answer that is not an object (null among them,
+// which encoding/json would read as no points at all: an alert rule must
+// see a broken answer as an error, not as "no data").
 
 import (
 	"bytes"
+	"cmp"
 	"slices"
+	"unicode/utf8"
 
 	"github.com/opsdeck/servicestats/pkg/internal/jsonread"
 )
@@ -32,65 +38,38 @@ type sample struct {
 	ok    bool // false where OVHcloud sent null (or no value)
 }
 
-// decodeStatistics reads an answer in the documented form into statistics
-// (decodeSamples, then one pointer per value, into one array).
-func decodeStatistics(body []byte) (statistics, bool) {
-	buf := sampleBufs.Get().(*[]sample)
-	defer sampleBufs.Put(buf)
-	unit, samples, isNull, ok := decodeSamples(body, *buf)
-	*buf = samples
-	if !ok {
-		return statistics{}, false
-	}
-	st := statistics{Unit: unit}
-	if isNull {
-		return st, true
-	}
-	st.Values = make([]point, len(samples))
-	store := make([]float64, 0, len(samples))
-	for i, s := range samples {
-		st.Values[i].Timestamp = s.ts
-		if s.ok {
-			store = append(store, s.value)
-			st.Values[i].Value = &store[len(store)-1]
-		}
-	}
-	return st, true
-}
-
-// decodeSamples reads an answer in the documented form, mapping the tokens
-// of the shared reader (pkg/internal/jsonread) to the unit and the samples,
-// appended to buf[:0]. isNull: the values were null or missing (statistics
-// then holds nil values, not an empty list).
-func decodeSamples(body []byte, buf []sample) (unit string, samples []sample, isNull, ok bool) {
+// decodeSamples reads a statistics answer into its unit and its samples,
+// appended to buf[:0]; the samples are returned even on an error, for buf
+// to be reused.
+func decodeSamples(body []byte, buf []sample) (unit string, samples []sample, err error) {
 	r := jsonread.New(body)
 	samples = buf[:0]
-	isNull = true
+	var key []byte
 	if r.Kind() != jsonread.ObjectKind {
-		return "", samples, isNull, false
+		r.Fail("expected an object with the unit and the values, found %s", jsonread.Describe(r.Rest()))
 	}
-	seenUnit, seenValues := false, false
-	r.Object(func(key []byte) {
-		switch string(key) {
-		case "unit":
-			if seenUnit {
-				r.Fail("a second unit")
+	r.Object(func(raw []byte) {
+		switch jsonread.Field(raw, &key, "unit", "values") {
+		case 0:
+			switch {
+			case r.Null():
+			case r.Kind() != jsonread.StringKind:
+				r.Fail("unit: expected a string, found %s", jsonread.Describe(r.Rest()))
+			default:
+				if unit = r.Str(); !utf8.ValidString(unit) {
+					unit = string([]rune(unit)) // each invalid byte U+FFFD, as encoding/json replaces it
+				}
 			}
-			seenUnit = true
-			if !r.Null() { // null leaves the string empty
-				unit = string(r.PlainString())
-			}
-		case "values":
-			if seenValues {
-				r.Fail("a second list of values")
-			}
-			seenValues = true
-			samples, isNull = values(&r, samples)
+		case 1:
+			samples = values(&r, samples[:0], &key)
 		default:
-			r.Fail("another key")
+			r.Skip()
 		}
 	})
-	return unit, samples, isNull, r.Err() == nil && r.AtEnd()
+	if r.Err() != nil || !r.AtEnd() {
+		err = cmp.Or(jsonread.Syntax(body), r.Err()) // an answer that is no JSON is refused for that first
+	}
+	return unit, samples, err
 }
 
 // pointStart is how every point starts: counting it (one vectorised pass)
@@ -98,57 +77,65 @@ func decodeSamples(body []byte, buf []sample) (unit string, samples []sample, is
 // room, too low one more growth.
 var pointStart = []byte{'{'}
 
-// values appends the array of points to out; isNull when it is null.
-func values(r *jsonread.Reader, out []sample) (samples []sample, isNull bool) {
-	if r.Null() {
-		return out, true
+// values appends the list of points to out: null is none.
+func values(r *jsonread.Reader, out []sample, key *[]byte) []sample {
+	switch {
+	case r.Null():
+	case r.Kind() != jsonread.ArrayKind:
+		r.Fail("values: expected a list of points, found %s", jsonread.Describe(r.Rest()))
+	default:
+		out = slices.Grow(out, bytes.Count(r.Rest(), pointStart))
+		r.Array(func() { out = append(out, readPoint(r, len(out), key)) })
 	}
-	if r.Kind() != jsonread.ArrayKind {
-		r.Fail("not a list of values")
-		return out, false
-	}
-	out = slices.Grow(out, bytes.Count(r.Rest(), pointStart))
-	r.Array(func() {
-		out = append(out, readPoint(r))
-	})
-	return out, false
+	return out
 }
 
-// readPoint reads {"timestamp": <integer>, "value": <number or null>};
-// either may be missing, nothing else may be there.
-func readPoint(r *jsonread.Reader) (s sample) {
-	if r.Kind() != jsonread.ObjectKind {
-		r.Fail("not a point")
-		return
+// pointFields are the members of a point.
+var pointFields = [...]string{"timestamp", "value"}
+
+// readPoint reads point n, {"timestamp": <integer>, "value": <number or
+// null>}; null, or a member missing, leaves it zero.
+func readPoint(r *jsonread.Reader, n int, key *[]byte) (s sample) {
+	if r.Null() {
+		return s
 	}
-	seenT, seenV := false, false
-	r.Object(func(key []byte) {
-		switch string(key) {
-		case "timestamp":
-			if seenT {
-				r.Fail("a second timestamp")
+	if r.Kind() != jsonread.ObjectKind {
+		r.Fail("values[%d]: expected a point object, found %s", n, jsonread.Describe(r.Rest()))
+		return s
+	}
+	r.Object(func(raw []byte) {
+		f := jsonread.Field(raw, key, pointFields[:]...)
+		if f < 0 {
+			r.Skip()
+			return
+		}
+		field := pointFields[f]
+		if c := r.Peek(); c != '-' && (c < '0' || c > '9') { // not a number
+
+			switch {
+			case !r.Null():
+				r.Fail("values[%d].%s: expected a number, found %s", n, field, jsonread.Describe(r.Rest()))
+			case field == "value":
+				s.value, s.ok = 0, false // a null timestamp changes nothing
 			}
-			seenT = true
-			tok, integer := r.Number()
-			n, ok := jsonread.ParseInt(tok)
-			if !integer || !ok {
-				r.Fail("not an integer timestamp")
+			return
+		}
+		tok, integer := r.Number()
+		var ok bool
+		if field == "timestamp" {
+			s.ts, ok = jsonread.ParseInt(tok)
+			ok = ok && integer
+		} else {
+			s.value, ok = jsonread.ParseFloat(tok)
+			s.ok = ok
+		}
+		if !ok {
+			want := "a number a float64 holds"
+			if field == "timestamp" {
+				want = "an integer of Unix seconds"
 			}
-			s.ts = n
-		case "value":
-			if seenV {
-				r.Fail("a second value")
-			}
-			seenV = true
-			if r.Null() {
-				break
-			}
-			if s.value, s.ok = r.Float(); !s.ok {
-				r.Fail("a value past float64")
-			}
-		default:
-			r.Fail("another key")
+			r.Fail("values[%d].%s: expected %s, found %s", n, field, want, jsonread.Excerpt(tok, false))
 		}
 	})
-	return
+	return s
 }

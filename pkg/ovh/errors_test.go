@@ -2,6 +2,7 @@ package ovh
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -142,9 +143,13 @@ func TestErrorCarriesCodeAndQueryID(t *testing.T) {
 		f.handle = answering(map[string]canned{pathStats: legacy(403, "NOT_GRANTED_CALL", "This call has not been granted")})
 	})
 	src := newTestSource(t, f)
-	_, err := src.statistics(context.Background(), "ab12345-ovh-1", "0033123456789", "rtpMos", "hourly")
-	e, ok := err.(*upstream.Error)
-	if !ok {
+	call, err := statisticsCall("ab12345-ovh-1", "0033123456789", "rtpMos", "hourly")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = src.fetchPoints(context.Background(), call, "rtpMos", "", plan{})
+	var e *upstream.Error
+	if !errors.As(err, &e) {
 		t.Fatalf("%T %v, want *upstream.Error", err, err)
 	}
 	if e.Code != "NOT_GRANTED_CALL" || e.QueryID != testQueryID || e.Status != 403 || e.Kind != upstream.KindHTTP {

@@ -86,19 +86,6 @@ func fieldConfig(spec frameSpec, unit string) *data.FieldConfig {
 // frame's vectors are built.
 var sampleBufs = sync.Pool{New: func() any { return new([]sample) }}
 
-// samplesOf appends points read into statistics to buf[:0].
-func samplesOf(in []point, buf []sample) []sample {
-	out := slices.Grow(buf[:0], len(in))
-	for _, pt := range in {
-		s := sample{ts: pt.Timestamp}
-		if pt.Value != nil {
-			s.value, s.ok = *pt.Value, true
-		}
-		out = append(out, s)
-	}
-	return out
-}
-
 // pointsOf builds a series' points from its samples (reordered in place
 // when they are not ascending): UTC times inside [from, to] and values
 // divided by scale, straight into the frame's two vectors. A null stays nil

@@ -5,7 +5,27 @@ import (
 	"time"
 )
 
-// pointsIn is pointsOf on points read into statistics, in plain slices:
+// point is a statistics point as encoding/json reads it (decode_test.go's
+// oracle); Value is nil where OVHcloud sent null.
+type point struct {
+	Timestamp int64    `json:"timestamp"`
+	Value     *float64 `json:"value"`
+}
+
+// samplesOf is points as the reader's samples, appended to buf[:0].
+func samplesOf(in []point, buf []sample) []sample {
+	out := buf[:0]
+	for _, pt := range in {
+		s := sample{ts: pt.Timestamp}
+		if pt.Value != nil {
+			s.value, s.ok = *pt.Value, true
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// pointsIn is pointsOf on points, in plain slices:
 // the points inside [from, to] as UTC times and values divided by scale.
 func pointsIn(in []point, from, to time.Time, scale float64) ([]time.Time, []*float64) {
 	pts := pointsOf(samplesOf(in, nil), "maxDelay", "", scale, plan{from: from, to: to})

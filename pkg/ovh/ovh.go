@@ -14,7 +14,6 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
-	"github.com/opsdeck/servicestats/pkg/internal/jsonread"
 	"github.com/opsdeck/servicestats/pkg/models"
 	"github.com/opsdeck/servicestats/pkg/source"
 	"github.com/opsdeck/servicestats/pkg/upstream"
@@ -124,60 +123,6 @@ func (t *telephony) get(ctx context.Context, path string, query url.Values, v an
 		return forCall(err, path)
 	}
 	return t.api.DecodeJSON(resp, v)
-}
-
-// statistics is the answer of the statistics call
-// (complexType.UnitAndValues<telephony.TimestampAndValue>).
-type statistics struct {
-	Unit   string  `json:"unit"`
-	Values []point `json:"values"`
-}
-
-// point is one statistics point; Value is nil where OVHcloud sent null.
-type point struct {
-	Timestamp int64    `json:"timestamp"` // Unix seconds
-	Value     *float64 `json:"value"`
-}
-
-// statistics reads one line's metric over a timeframe.
-func (t *telephony) statistics(ctx context.Context, ba, line, metric, timeframe string) (statistics, error) {
-	call, err := statisticsCall(ba, line, metric, timeframe)
-	if err != nil {
-		return statistics{}, err
-	}
-	return t.fetchStatistics(ctx, call)
-}
-
-// fetchStatistics makes one statistics call.
-func (t *telephony) fetchStatistics(ctx context.Context, call upstream.Call) (statistics, error) {
-	resp, err := t.api.Do(ctx, call)
-	if err != nil {
-		return statistics{}, forCall(err, call.Path)
-	}
-	return t.readStatistics(resp)
-}
-
-// readStatistics reads a statistics answer: in one pass when it has the
-// documented form (decode.go), else with encoding/json (jsonStatistics).
-func (t *telephony) readStatistics(resp *upstream.Response) (statistics, error) {
-	if t.api.CheckJSON(resp) == nil {
-		if st, ok := decodeStatistics(resp.Body); ok {
-			return st, nil
-		}
-	}
-	return t.jsonStatistics(resp)
-}
-
-// jsonStatistics reads a statistics answer the one-pass reader gave up on
-// with encoding/json, which also words the error when the answer cannot be
-// read.
-func (t *telephony) jsonStatistics(resp *upstream.Response) (statistics, error) {
-	var st statistics
-	err := t.api.DecodeJSON(resp, &st)
-	if err != nil && jsonread.CheckDepth(resp.Body) != nil { // encoding/json's words for it say little
-		err = t.api.DecodeError(resp, jsonread.ErrTooDeep)
-	}
-	return st, err
 }
 
 // lineInfo is the part of telephony.Line the plugin uses.

@@ -198,28 +198,20 @@ func (t *telephony) fetchPoints(ctx context.Context, call upstream.Call, metric,
 	return t.readPoints(resp, metric, mosScale, p)
 }
 
-// readPoints reads a statistics answer into the points of its frame: in
-// one pass through a reused buffer of samples when it has the documented
-// form (decode.go), else through jsonStatistics (encoding/json, which also
-// words the error). No copy of the points outlives the reading but the
-// frame's own vectors.
+// readPoints reads a statistics answer into the points of its frame, in
+// one pass through a reused buffer of samples (decode.go): no copy of the
+// points outlives the reading but the frame's own vectors.
 func (t *telephony) readPoints(resp *upstream.Response, metric, mosScale string, p plan) (*seriesPoints, error) {
-	buf := sampleBufs.Get().(*[]sample)
-	defer sampleBufs.Put(buf)
-	scale := scaleOf(metric, mosScale)
-	if t.api.CheckJSON(resp) == nil {
-		unit, samples, _, ok := decodeSamples(resp.Body, *buf)
-		*buf = samples
-		if ok {
-			return pointsOf(samples, metric, unit, scale, p), nil
-		}
-	}
-	st, err := t.jsonStatistics(resp) // the one-pass reader gave up, or the answer is not JSON: not read twice
-	if err != nil {
+	if err := t.api.CheckJSON(resp); err != nil {
 		return nil, err
 	}
-	*buf = samplesOf(st.Values, *buf)
-	return pointsOf(*buf, metric, st.Unit, scale, p), nil
+	buf := sampleBufs.Get().(*[]sample)
+	defer sampleBufs.Put(buf)
+	unit, samples, err := decodeSamples(resp.Body, *buf)
+	if *buf = samples; err != nil {
+		return nil, t.api.DecodeError(resp, err)
+	}
+	return pointsOf(samples, metric, unit, scaleOf(metric, mosScale), p), nil
 }
 
 // describe reads the targets' descriptions, which only name the series:

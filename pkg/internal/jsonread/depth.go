@@ -24,34 +24,6 @@ const MaxDepth = 10_000
 // ErrTooDeep is the error for an answer past MaxDepth.
 var ErrTooDeep = errors.New("the answer nests deeper than 10,000 levels: not an answer this API sends")
 
-// CheckDepth returns ErrTooDeep when b opens more than MaxDepth arrays or
-// objects at once, nil otherwise. Brackets inside strings do not count;
-// nothing else is checked (b need not be valid JSON). It reads b once and
-// allocates nothing, so a reader can call it after encoding/json failed to
-// tell a hostile nesting from any other unreadable answer.
-func CheckDepth(b []byte) error {
-	depth := 0
-	for i := 0; i < len(b); i++ {
-		switch b[i] {
-		case '[', '{':
-			if depth++; depth > MaxDepth {
-				return ErrTooDeep
-			}
-		case ']', '}':
-			if depth > 0 {
-				depth--
-			}
-		case '"':
-			for i++; i < len(b) && b[i] != '"'; i++ {
-				if b[i] == '\\' {
-					i++
-				}
-			}
-		}
-	}
-	return nil
-}
-
 // Plain returns ErrTooDeep for encoding/json's own depth error ("exceeded
 // max depth"), which says nothing to a reader of a panel, and err itself
 // for any other.

@@ -448,3 +448,15 @@ func (r *Reader) Skip() []byte {
 	r.open = open[:0]
 	return bytes.TrimSpace(r.b[from:r.i])
 }
+
+// Syntax is the error that stops a reading of b as one JSON value — its
+// syntax, or its nesting past MaxDepth — or nil when b is one: a mapping
+// that found the wrong shape reports this first, as encoding/json would.
+func Syntax(b []byte) error {
+	r := New(b)
+	r.Skip()
+	if r.err == nil && !r.AtEnd() {
+		r.Fail("data after the value")
+	}
+	return r.err
+}

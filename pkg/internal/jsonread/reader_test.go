@@ -50,19 +50,14 @@ func unquote(r *Reader, raw []byte) string {
 	return v
 }
 
-// readAll reads one whole document both ways: walk and Skip.
+// readAll reads one whole document both ways: walk, and Skip (Syntax).
 func readAll(b []byte) (v any, walkErr, skipErr error) {
 	r := New(b)
 	v = walk(&r)
 	if r.Err() == nil && !r.AtEnd() {
 		r.Fail("data after the value")
 	}
-	s := New(b)
-	s.Skip()
-	if s.Err() == nil && !s.AtEnd() {
-		s.Fail("data after the value")
-	}
-	return v, r.Err(), s.Err()
+	return v, r.Err(), Syntax(b)
 }
 
 // same compares a walked value with encoding/json's; the Reader keeps the

@@ -216,6 +216,25 @@ func Fold(dst, key []byte) []byte {
 	return dst
 }
 
+// Field is the index in names (lower case) of the member key, as Object
+// passes it: matched as it is (the usual case, allocating nothing), else
+// folded as encoding/json matches a key to a field (Fold, in the room of
+// buf, reused); -1 for another key.
+func Field(key []byte, buf *[]byte, names ...string) int {
+	for i, name := range names {
+		if string(key) == name {
+			return i
+		}
+	}
+	*buf = Fold((*buf)[:0], key)
+	for i, name := range names {
+		if string(*buf) == name {
+			return i
+		}
+	}
+	return -1
+}
+
 // foldRunes is Fold for a key with escapes or beyond ASCII: each rune the
 // smallest of its case-folding orbit (encoding/json's foldName), then
 // ASCII in lower case.

@@ -83,6 +83,20 @@ func TestFoldMatchesAsEncodingJSON(t *testing.T) {
 	}
 }
 
+// TestField: a key as it is, or folded as Fold folds it, is the index of
+// its name; any other key is -1.
+func TestField(t *testing.T) {
+	var buf []byte
+	for key, want := range map[string]int{"unit": 0, "values": 1, "VALUES": 1, `\u0075nit`: 0, "Unit": 0, "\u212anit": -1, "units": -1, "": -1, "\xff": -1} {
+		if got := Field([]byte(key), &buf, "unit", "values"); got != want {
+			t.Errorf("Field(%q) = %d, want %d", key, got, want)
+		}
+	}
+	if got := Field([]byte("\u212aey"), &buf, "key"); got != 0 {
+		t.Errorf("the Kelvin sign is k, as encoding/json folds it: %d", got)
+	}
+}
+
 func FuzzFold(f *testing.F) {
 	for _, seed := range []string{"route", "ROUTE", "entrepri\u017fe", "\u212ad", "r\\u006fute", "\xff"} {
 		f.Add(seed)
