@@ -5,7 +5,6 @@ package onapp
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"time"
 
@@ -17,7 +16,8 @@ import (
 const jsonBytesPerFigure = 32
 
 // readJSON reads a JSON bandwidth answer. An answer that is not valid JSON
-// is refused in encoding/json's words, before any error of its content.
+// is refused for that (jsonread's words), before any error of its content:
+// the mapping keeps those until the end (result).
 func readJSON(body []byte, loc *time.Location) (answer, error) {
 	m := &mapping{loc: loc, root: atStats0, want: len(body) / jsonBytesPerFigure}
 	if err := readJSONTree(body, m); err != nil {
@@ -32,7 +32,7 @@ func readJSONTree(body []byte, m *mapping) error {
 	t.value(-1, nil, false, 0)
 	switch err := t.r.Err(); {
 	case err != nil:
-		return jsonSyntax(body, err)
+		return err
 	case !t.r.AtEnd():
 		return errors.New("JSON answer has data after its end")
 	}
@@ -90,21 +90,3 @@ func (t *jsonReader) value(parent int, key []byte, member bool, depth int) {
 	}
 	t.m.close(i, parent, k, text)
 }
-
-// jsonSyntax words the syntax error of an answer as encoding/json does
-// (jsonread accepts exactly what it accepts): decoding into nothing, it
-// holds no more than a copy of the bytes.
-func jsonSyntax(body []byte, err error) error {
-	if errors.Is(err, jsonread.ErrTooDeep) || errors.Is(err, errTooBig) {
-		return err
-	}
-	var none ignored
-	if derr := json.NewDecoder(bytes.NewReader(body)).Decode(&none); derr != nil {
-		return jsonread.Plain(derr)
-	}
-	return err
-}
-
-type ignored struct{}
-
-func (*ignored) UnmarshalJSON([]byte) error { return nil }
