@@ -201,11 +201,3 @@ type wireAggregate struct {
 	Route                            string
 	TotalRequests, AverageComplexity number
 }
-
-// UnmarshalJSON reads the row with aggregateRow, for encoding/json (the
-// health check).
-func (w *wireAggregate) UnmarshalJSON(b []byte) error {
-	s := newScanner(b, false)
-	s.aggregateRow(w)
-	return s.Err()
-}

@@ -123,6 +123,14 @@ func TestCheckHealth(t *testing.T) {
 	if _, err := newTestSource(t, html.URL).CheckHealth(ctxT(t)); err == nil || !strings.Contains(err.Error(), "text/html page") {
 		t.Errorf("a login page passed the health check: %v", err)
 	}
+	// An answer the routes report's queries could not read fails the check
+	// too, read by the same reader (null would have passed encoding/json).
+	for _, body := range []string{`null`, `{"data":[]}`, `[{"route":"/a"}`} {
+		odd := newFakePulse(t, answer(200, jsonType, body))
+		if _, err := newTestSource(t, odd.URL).CheckHealth(ctxT(t)); err == nil || !strings.Contains(err.Error(), "Pulse sent") {
+			t.Errorf("%s passed the health check: %v", body, err)
+		}
+	}
 }
 
 func mustJSON(v any) string {
