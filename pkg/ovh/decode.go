@@ -15,10 +15,10 @@ package ovh
 // case or escaped, the last of a repeated key winning, other keys skipped,
 // null as "not given" — and decode_test.go checks that it does, also by
 // fuzzing. What encoding/json would refuse is an error: the syntax error of
-// an answer that is no JSON, else one naming what was expected; and so is
-// an answer that is not an object (null among them,
-// which encoding/json would read as no points at all: an alert rule must
-// see a broken answer as an error, not as "no data").
+// an answer that is no JSON, else one naming the member and what was
+// expected there. So is an answer that is not an object, null among them,
+// which encoding/json reads as no points at all: an alert rule must see a
+// broken answer as an error, not as "no data".
 
 import (
 	"bytes"
@@ -111,7 +111,6 @@ func readPoint(r *jsonread.Reader, n int, key *[]byte) (s sample) {
 		}
 		field := pointFields[f]
 		if c := r.Peek(); c != '-' && (c < '0' || c > '9') { // not a number
-
 			switch {
 			case !r.Null():
 				r.Fail("values[%d].%s: expected a number, found %s", n, field, jsonread.Describe(r.Rest()))
