@@ -24,9 +24,9 @@ import (
 	"bytes"
 	"cmp"
 	"slices"
-	"unicode/utf8"
 
 	"github.com/opsdeck/servicestats/pkg/internal/jsonread"
+	"github.com/opsdeck/servicestats/pkg/upstream"
 )
 
 // sample is one point of an answer, compact: no pointer, so a body's
@@ -56,9 +56,7 @@ func decodeSamples(body []byte, buf []sample) (unit string, samples []sample, er
 			case r.Kind() != jsonread.StringKind:
 				r.Fail("unit: expected a string, found %s", jsonread.Describe(r.Rest()))
 			default:
-				if unit = r.Str(); !utf8.ValidString(unit) {
-					unit = string([]rune(unit)) // each invalid byte U+FFFD, as encoding/json replaces it
-				}
+				unit = upstream.ValidUTF8(r.Str()) // each invalid byte U+FFFD, as encoding/json replaces it
 			}
 		case 1:
 			samples = values(&r, samples[:0], &key)
@@ -90,7 +88,7 @@ func values(r *jsonread.Reader, out []sample, key *[]byte) []sample {
 	return out
 }
 
-// pointFields are the members of a point.
+// pointFields are the members of a point, by their index in Field.
 var pointFields = [...]string{"timestamp", "value"}
 
 // readPoint reads point n, {"timestamp": <integer>, "value": <number or
@@ -109,31 +107,23 @@ func readPoint(r *jsonread.Reader, n int, key *[]byte) (s sample) {
 			r.Skip()
 			return
 		}
-		field := pointFields[f]
 		if c := r.Peek(); c != '-' && (c < '0' || c > '9') { // not a number
 			switch {
 			case !r.Null():
-				r.Fail("values[%d].%s: expected a number, found %s", n, field, jsonread.Describe(r.Rest()))
-			case field == "value":
-				s.value, s.ok = 0, false // a null timestamp changes nothing
+				r.Fail("values[%d].%s: expected a number, found %s", n, pointFields[f], jsonread.Describe(r.Rest()))
+			case f == 1:
+				s.value, s.ok = 0, false // a null value is none; a null timestamp changes nothing
 			}
 			return
 		}
 		tok, integer := r.Number()
-		var ok bool
-		if field == "timestamp" {
-			s.ts, ok = jsonread.ParseInt(tok)
-			ok = ok && integer
-		} else {
-			s.value, ok = jsonread.ParseFloat(tok)
-			s.ok = ok
-		}
-		if !ok {
-			want := "a number a float64 holds"
-			if field == "timestamp" {
-				want = "an integer of Unix seconds"
+		if f == 0 {
+			var ok bool
+			if s.ts, ok = jsonread.ParseInt(tok); !ok || !integer {
+				r.Fail("values[%d].timestamp: expected an integer of Unix seconds, found %s", n, jsonread.Excerpt(tok, false))
 			}
-			r.Fail("values[%d].%s: expected %s, found %s", n, field, want, jsonread.Excerpt(tok, false))
+		} else if s.value, s.ok = jsonread.ParseFloat(tok); !s.ok {
+			r.Fail("values[%d].value: expected a number a float64 holds, found %s", n, jsonread.Excerpt(tok, false))
 		}
 	})
 	return s
