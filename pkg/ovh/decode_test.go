@@ -54,7 +54,7 @@ func sameAsEncodingJSON(t *testing.T, body []byte) bool {
 	if unit != want.Unit || len(got) != len(want.Values) {
 		t.Fatalf("%.200q: %q %+v, encoding/json reads %+v", body, unit, got, want)
 	}
-	for i, s := range samplesOf(want.Values, nil) {
+	for i, s := range samplesOf(want.Values) {
 		if got[i].ts != s.ts || got[i].ok != s.ok || math.Float64bits(got[i].value) != math.Float64bits(s.value) {
 			t.Fatalf("%.200q: point %d is %+v, encoding/json reads %+v", body, i, got[i], s)
 		}

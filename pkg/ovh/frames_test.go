@@ -12,9 +12,9 @@ type point struct {
 	Value     *float64 `json:"value"`
 }
 
-// samplesOf is points as the reader's samples, appended to buf[:0].
-func samplesOf(in []point, buf []sample) []sample {
-	out := buf[:0]
+// samplesOf is points as the reader's samples.
+func samplesOf(in []point) []sample {
+	var out []sample
 	for _, pt := range in {
 		s := sample{ts: pt.Timestamp}
 		if pt.Value != nil {
@@ -28,7 +28,7 @@ func samplesOf(in []point, buf []sample) []sample {
 // pointsIn is pointsOf on points, in plain slices:
 // the points inside [from, to] as UTC times and values divided by scale.
 func pointsIn(in []point, from, to time.Time, scale float64) ([]time.Time, []*float64) {
-	pts := pointsOf(samplesOf(in, nil), "maxDelay", "", scale, plan{from: from, to: to})
+	pts := pointsOf(samplesOf(in), "maxDelay", "", scale, plan{from: from, to: to})
 	times := make([]time.Time, pts.times.Len())
 	values := make([]*float64, pts.values.Len())
 	for i := range times {

@@ -29,6 +29,31 @@ func nested(n int, closed bool) string {
 	return s
 }
 
+// opensPastMaxDepth reports whether b, read as JSON's brackets and strings
+// (a backslash escaping the byte after it, as LooseEscapes reads them and
+// whatever b's other faults), is ever more than jsonread.MaxDepth levels
+// deep: the fuzz oracle of skip's depth error.
+func opensPastMaxDepth(b []byte) bool {
+	depth := 0
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '[', '{':
+			if depth++; depth > jsonread.MaxDepth {
+				return true
+			}
+		case ']', '}':
+			depth = max(depth-1, 0)
+		case '"':
+			for i++; i < len(b) && b[i] != '"'; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+		}
+	}
+	return false
+}
+
 // TestScanSkipDeepNesting: skip reads nesting up to jsonread.MaxDepth
 // (counting the levels the scanner is already inside) and stops past it
 // with the plain error, without recursing: a page of 4 MB of '[' used to
@@ -123,6 +148,9 @@ func FuzzScanSkip(f *testing.F) {
 		}
 		if valid := json.Valid(b); valid && s.Err() != nil || !valid && s.Err() == nil && !bytes.Contains(b, []byte{'\\'}) {
 			t.Fatalf("%.100q: encoding/json valid %v, skip says %v", b, valid, s.Err())
+		}
+		if errors.Is(s.Err(), jsonread.ErrTooDeep) && !opensPastMaxDepth(b) {
+			t.Fatalf("%.100q: too deep for skip, but it never opens more than MaxDepth levels", b)
 		}
 		if deep := errors.Is(jsonread.Plain(json.Unmarshal(b, new(any))), jsonread.ErrTooDeep); errors.Is(s.Err(), jsonread.ErrTooDeep) != deep && !bytes.Contains(b, []byte{'\\'}) {
 			t.Fatalf("%.100q: too deep for skip %v, for encoding/json %v", b, !deep, deep)
